@@ -1,0 +1,250 @@
+/**
+ * The earn path. A batch of events (one from POST /events, up to 1000 from /events/batch)
+ * is applied in ONE transaction, set-based: one member look-up, one multi-row insert of
+ * events, one balance upsert, one insert each of entries, lines and lots, one of outbox
+ * rows. Each event's failure (unknown member, duplicate with another body, refund beyond
+ * its purchase) is its own outcome and does not fail its neighbours.
+ */
+import { sql } from 'kysely';
+import type { Db, Tx } from '../../platform/db.js';
+import { inTx } from '../../platform/db.js';
+import type { Clock } from '../../platform/clock.js';
+import { newId } from '../../platform/ids.js';
+import { idempotent, type IdempotencyClaim } from '../../platform/idempotency.js';
+import { expiryInstant } from '../../platform/jalali.js';
+import { enqueue, type OutboxMessage } from '../../platform/outbox.js';
+import { fail, ok, type Result } from '../../platform/result.js';
+import { basePoints, type Club } from '../clubs/index.js';
+import { SYSTEM, type Credit, type LedgerService, type Unit } from '../ledger/index.js';
+import type { MemberService } from '../members/index.js';
+import { eventHash, MAX_FUTURE_SKEW_MS, type EventInput, type EventOutcome } from './domain.js';
+
+export interface Award {
+  unit: Unit;
+  points: number;
+  ruleVersion?: string | null;
+  memo?: string | null;
+}
+
+export interface EarnInput {
+  club: Club;
+  memberId: string;
+  event: Omit<EventInput, 'occurredAt'> & { id: string; occurredAt: Date };
+}
+
+/**
+ * How an event turns into awards. The foundation earns at the club's base rate on
+ * purchases; the rules engine replaces this function (same signature, same transaction).
+ */
+export type EarnFn = (tx: Tx, inputs: EarnInput[]) => Promise<Award[][]>;
+
+export const baseRateEarn: EarnFn = async (_tx, inputs) =>
+  inputs.map(({ club, event }) => {
+    if (event.type !== 'purchase') return [];
+    const points = basePoints(event.amountRials ?? 0, club.earnRate);
+    return points > 0 ? [{ unit: 'points' as Unit, points, memo: 'base rate' }] : [];
+  });
+
+interface Prepared {
+  index: number;
+  input: EventInput;
+  id: string;
+  hash: string;
+  occurredAt: Date;
+  memberId: string;
+}
+
+export class EventService {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly members: MemberService,
+    private readonly ledger: LedgerService,
+    private earn: EarnFn = baseRateEarn,
+  ) {}
+
+  /** The rules engine plugs in here. */
+  setEarn(fn: EarnFn) {
+    this.earn = fn;
+  }
+
+  /** One event through the same path as a batch; the Idempotency-Key covers the outcome. */
+  async ingestOne(club: Club, input: EventInput, claim: IdempotencyClaim | null): Promise<Result<EventOutcome>> {
+    const r = await inTx(this.db, async (tx) =>
+      idempotent(tx, club.id, claim, 201, async () => {
+        const [outcome] = await this.apply(tx, club, [input]);
+        if (outcome!.status === 'failed') return fail(outcome!.code as never, outcome!.detail, { eventId: input.eventId });
+        return ok(outcome!);
+      }),
+    );
+    return r.ok ? ok(r.value.value) : r;
+  }
+
+  async ingestBatch(club: Club, inputs: EventInput[], claim: IdempotencyClaim | null): Promise<Result<{ results: EventOutcome[]; summary: Record<string, number> }>> {
+    const r = await inTx(this.db, async (tx) =>
+      idempotent(tx, club.id, claim, 200, async () => {
+        const results = await this.apply(tx, club, inputs);
+        const summary = { created: 0, exists: 0, failed: 0, points: 0 };
+        for (const o of results) {
+          summary[o.status]++;
+          summary.points += o.points ?? 0;
+        }
+        return ok({ results, summary });
+      }),
+    );
+    return r.ok ? ok(r.value.value) : r;
+  }
+
+  /** Applies events inside `tx`. Exposed for group commit, which batches single requests. */
+  async apply(tx: Tx, club: Club, inputs: EventInput[]): Promise<EventOutcome[]> {
+    const now = this.clock.now();
+    const outcomes: EventOutcome[] = inputs.map((e) => ({ eventId: e.eventId, status: 'failed' }));
+    const failWith = (i: number, code: string, detail?: string) => Object.assign(outcomes[i]!, { status: 'failed', code, ...(detail ? { detail } : {}) });
+
+    // Members, in one query.
+    const resolve = await this.members.resolveRefs(tx, club.id, inputs.map((e) => e.member));
+    const seen = new Map<string, number>();
+    const prepared: Prepared[] = [];
+    inputs.forEach((input, index) => {
+      const occurredAt = input.occurredAt ? new Date(input.occurredAt) : now;
+      if (occurredAt.getTime() > now.getTime() + MAX_FUTURE_SKEW_MS) return failWith(index, 'validation_failed', 'occurredAt is in the future');
+      const member = resolve(input.member);
+      if (!member) return failWith(index, 'member_not_found');
+      if (member.status !== 'active') return failWith(index, 'member_inactive');
+      const hash = eventHash(input);
+      const first = seen.get(input.eventId);
+      if (first !== undefined) {
+        // The same eventId twice in one batch: the second is a duplicate of the first.
+        const same = prepared.find((p) => p.index === first)?.hash === hash;
+        outcomes[index] = same ? { eventId: input.eventId, status: 'exists', memberId: member.id } : { eventId: input.eventId, status: 'failed', code: 'exists_with_different_body' };
+        return;
+      }
+      seen.set(input.eventId, index);
+      prepared.push({ index, input, id: newId('evt'), hash, occurredAt, memberId: member.id });
+    });
+
+    const plain = prepared.filter((p) => p.input.type !== 'refund');
+    const refunds = prepared.filter((p) => p.input.type === 'refund');
+    const outbox: OutboxMessage[] = [];
+
+    // Purchases and custom events: set-based.
+    if (plain.length) {
+      const inserted = await this.insertEvents(tx, club.id, plain);
+      const fresh = plain.filter((p) => inserted.has(p.input.eventId));
+      await this.duplicates(tx, club.id, plain.filter((p) => !inserted.has(p.input.eventId)), outcomes);
+      const awards = await this.earn(tx, fresh.map((p) => ({ club, memberId: p.memberId, event: { ...p.input, id: p.id, occurredAt: p.occurredAt } })));
+      const credits: Credit[] = [];
+      fresh.forEach((p, k) => {
+        let points = 0;
+        for (const a of awards[k] ?? []) {
+          if (!(a.points > 0)) continue;
+          const pending = p.input.type === 'purchase' && a.unit === 'points' ? club.pendingDays : 0;
+          credits.push({
+            memberId: p.memberId,
+            unit: a.unit,
+            amount: a.points,
+            kind: 'earn',
+            source: SYSTEM.issued,
+            eventId: p.id,
+            availableAt: new Date(p.occurredAt.getTime() + pending * 86400_000),
+            expiresAt: a.unit === 'points' && club.expiryMonths > 0 ? expiryInstant(p.occurredAt, club.expiryMonths, club.timeZone) : null,
+            memo: a.memo ?? null,
+            ruleVersion: a.ruleVersion ?? null,
+          });
+          if (a.unit === 'points') points += a.points;
+        }
+        outcomes[p.index] = { eventId: p.input.eventId, status: 'created', id: p.id, memberId: p.memberId, points };
+        if (points > 0) outbox.push({ clubId: club.id, topic: 'points.earned', payload: { memberId: p.memberId, eventId: p.id, externalId: p.input.eventId, type: p.input.type, points } });
+      });
+      await this.ledger.credit(tx, club.id, credits);
+    }
+
+    // Refunds: one at a time, each under its member's balance lock.
+    for (const p of refunds) {
+      // Locking the purchase row serialises refunds of the same purchase.
+      const purchase = await tx
+        .selectFrom('events')
+        .select(['id', 'type', 'member_id', 'amount_rials'])
+        .where('club_id', '=', club.id)
+        .where('external_id', '=', p.input.refundOf!)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!purchase) {
+        failWith(p.index, 'event_not_found', `no purchase with eventId "${p.input.refundOf}"`);
+        continue;
+      }
+      if (purchase.type !== 'purchase') {
+        failWith(p.index, 'not_a_purchase');
+        continue;
+      }
+      if (purchase.member_id !== p.memberId) {
+        failWith(p.index, 'validation_failed', 'the refund names another member than its purchase');
+        continue;
+      }
+      const dup = await tx.selectFrom('events').select('id').where('club_id', '=', club.id).where('external_id', '=', p.input.eventId).executeTakeFirst();
+      if (dup) {
+        await this.duplicates(tx, club.id, [p], outcomes);
+        continue;
+      }
+      const refundedBefore = Number(
+        (await sql<{ s: number }>`select coalesce(sum(amount_rials), 0)::bigint as s from events where club_id = ${club.id} and refund_of = ${purchase.id}`.execute(tx)).rows[0]?.s ?? 0,
+      );
+      if (refundedBefore + (p.input.amountRials ?? 0) > Number(purchase.amount_rials)) {
+        failWith(p.index, 'refund_exceeds_purchase', `purchase ${Number(purchase.amount_rials)} rials, refunded before ${refundedBefore}`);
+        continue;
+      }
+      const inserted = await this.insertEvents(tx, club.id, [p], purchase.id);
+      if (!inserted.size) {
+        await this.duplicates(tx, club.id, [p], outcomes);
+        continue;
+      }
+      const rev = await this.ledger.reverseForRefund(tx, {
+        clubId: club.id,
+        memberId: p.memberId,
+        purchaseEventId: purchase.id,
+        refundEventId: p.id,
+        purchaseRials: Number(purchase.amount_rials),
+        refundRials: p.input.amountRials ?? 0,
+      });
+      outcomes[p.index] = { eventId: p.input.eventId, status: 'created', id: p.id, memberId: p.memberId, points: -rev.points, reversed: rev.points, unrecovered: rev.unrecovered };
+      if (rev.points > 0 || rev.unrecovered > 0)
+        outbox.push({ clubId: club.id, topic: 'points.reversed', payload: { memberId: p.memberId, eventId: p.id, purchaseEventId: purchase.id, points: rev.points, unrecovered: rev.unrecovered } });
+    }
+
+    await enqueue(tx, outbox);
+    return outcomes;
+  }
+
+  private async insertEvents(tx: Tx, clubId: string, ps: Prepared[], refundOf: string | null = null): Promise<Set<string>> {
+    const rows = await sql<{ external_id: string }>`
+      insert into events (id, club_id, external_id, type, member_id, amount_rials, occurred_at, attributes, refund_of, body_hash)
+      select id, ${clubId}, ext, type, member, amount, occurred::timestamptz, attrs::jsonb, ${refundOf}, hash
+      from unnest(${ps.map((p) => p.id)}::text[], ${ps.map((p) => p.input.eventId)}::text[], ${ps.map((p) => p.input.type)}::text[],
+                  ${ps.map((p) => p.memberId)}::text[], ${ps.map((p) => p.input.amountRials ?? null)}::bigint[],
+                  ${ps.map((p) => p.occurredAt.toISOString())}::text[],
+                  ${ps.map((p) => JSON.stringify({ ...(p.input.attributes ?? {}), ...(p.input.items ? { items: p.input.items } : {}), ...(p.input.channel ? { channel: p.input.channel } : {}), ...(p.input.store ? { store: p.input.store } : {}) }))}::text[],
+                  ${ps.map((p) => p.hash)}::text[])
+           as x(id, ext, type, member, amount, occurred, attrs, hash)
+      on conflict (club_id, external_id) do nothing
+      returning external_id`.execute(tx);
+    return new Set(rows.rows.map((r) => r.external_id));
+  }
+
+  /** Events already stored: same body → `exists` with the first outcome's points; other body → 409. */
+  private async duplicates(tx: Tx, clubId: string, ps: Prepared[], outcomes: EventOutcome[]) {
+    if (!ps.length) return;
+    const rows = await sql<{ id: string; external_id: string; member_id: string; body_hash: string; points: number }>`
+      select e.id, e.external_id, e.member_id, e.body_hash,
+             coalesce((select sum(l.amount) from journal_lines l join journal_entries j on j.id = l.entry_id
+                       where j.club_id = e.club_id and j.event_id = e.id and l.member_id is not null and l.unit = 'points'), 0)::bigint as points
+      from events e where e.club_id = ${clubId} and e.external_id = any(${ps.map((p) => p.input.eventId)}::text[])`.execute(tx);
+    const byExt = new Map(rows.rows.map((r) => [r.external_id, r]));
+    for (const p of ps) {
+      const r = byExt.get(p.input.eventId);
+      outcomes[p.index] =
+        r && r.body_hash === p.hash
+          ? { eventId: p.input.eventId, status: 'exists', id: r.id, memberId: r.member_id, points: Number(r.points) }
+          : { eventId: p.input.eventId, status: 'failed', code: 'exists_with_different_body', detail: 'this eventId was sent before with another body' };
+    }
+  }
+}

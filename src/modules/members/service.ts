@@ -1,0 +1,192 @@
+import { randomBytes } from 'node:crypto';
+import type { Db, Executor } from '../../platform/db.js';
+import { inTx, isUniqueViolation } from '../../platform/db.js';
+import { audit } from '../../platform/audit.js';
+import type { Secrets } from '../../platform/crypto.js';
+import { newId } from '../../platform/ids.js';
+import { enqueue } from '../../platform/outbox.js';
+import { normalizeMobile, normalizeNationalCode, normalizeText } from '../../platform/persian.js';
+import { fail, ok, type Result } from '../../platform/result.js';
+import { normaliseFields, referralCode, type Member, type MemberCreate, type MemberPatch } from './domain.js';
+import { findMember, listMembers, toMember, toRow, type MemberRef, type MemberRow } from './store.js';
+
+export interface Actor {
+  actor: string;
+  requestId?: string;
+}
+
+/** Masked view for the audit log: personal data never lands there in clear. */
+const auditView = (m: Member) => ({ ...m, mobile: m.mobileMasked, email: m.email ? '***' : null });
+
+export class MemberService {
+  constructor(
+    private readonly db: Db,
+    private readonly secrets: Secrets,
+  ) {}
+
+  async create(clubId: string, input: MemberCreate, by: Actor, tx?: Executor): Promise<Result<Member>> {
+    const cols = normaliseFields(input);
+    if (!cols.ok) return cols;
+    const run = async (t: Executor): Promise<Result<Member>> => {
+      let referredBy: string | null = null;
+      if (input.referredByCode) {
+        const ref = await findMember(t, clubId, { referralCode: input.referredByCode.toUpperCase() });
+        if (!ref) return fail('validation_failed', `unknown referral code "${input.referredByCode}"`);
+        referredBy = ref.id;
+      }
+      const id = newId('mbr');
+      try {
+        const row = (await t
+          .insertInto('members')
+          .values({
+            id,
+            club_id: clubId,
+            ...toRow(cols.value, this.secrets),
+            referral_code: referralCode(randomBytes(8)),
+            referred_by: referredBy,
+            joined_via: input.joinedVia ?? (referredBy ? 'referral' : 'api'),
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow()) as MemberRow;
+        const member = toMember(row);
+        await audit(t, { clubId, actor: by.actor, action: 'member.created', target: id, after: auditView(member), requestId: by.requestId });
+        await enqueue(t, [{ clubId, topic: 'member.joined', payload: { memberId: id, referredBy, joinedVia: member.joinedVia } }]);
+        return ok(member);
+      } catch (e) {
+        if (isUniqueViolation(e)) return fail('member_exists', 'a member with that mobile, national code or customer number exists');
+        throw e;
+      }
+    };
+    return tx ? run(tx) : inTx(this.db, run);
+  }
+
+  async update(clubId: string, id: string, patch: MemberPatch, by: Actor): Promise<Result<Member>> {
+    const cols = normaliseFields(patch);
+    if (!cols.ok) return cols;
+    try {
+      return await inTx(this.db, async (tx) => {
+        const before = await findMember(tx, clubId, { id }, true);
+        if (!before) return fail('member_not_found');
+        const values = toRow(cols.value, this.secrets);
+        const row = Object.keys(values).length
+          ? ((await tx
+              .updateTable('members')
+              .set({ ...values, updated_at: new Date() })
+              .where('club_id', '=', clubId)
+              .where('id', '=', id)
+              .returningAll()
+              .executeTakeFirstOrThrow()) as MemberRow)
+          : before;
+        const after = toMember(row);
+        await audit(tx, { clubId, actor: by.actor, action: 'member.updated', target: id, before: auditView(toMember(before)), after: auditView(after), requestId: by.requestId });
+        await enqueue(tx, [{ clubId, topic: 'member.updated', payload: { memberId: id, fields: Object.keys(cols.value) } }]);
+        return ok(after);
+      });
+    } catch (e) {
+      if (isUniqueViolation(e)) return fail('member_exists', 'another member has that mobile, national code or customer number');
+      throw e;
+    }
+  }
+
+  async get(clubId: string, id: string): Promise<Result<Member>> {
+    const row = await findMember(this.db, clubId, { id });
+    return row ? ok(toMember(row)) : fail('member_not_found');
+  }
+
+  /** Find by exactly one of id, mobile, national code or the business's customer number. */
+  async lookup(clubId: string, ref: Partial<Record<'id' | 'mobile' | 'nationalCode' | 'customerNo', string>>): Promise<Result<Member>> {
+    const row = await this.findByRef(this.db, clubId, ref);
+    if (row === 'invalid_mobile') return fail('invalid_mobile');
+    if (row === 'invalid_national_code') return fail('invalid_national_code');
+    return row ? ok(toMember(row)) : fail('member_not_found');
+  }
+
+  private async findByRef(db: Executor, clubId: string, ref: Partial<Record<'id' | 'mobile' | 'nationalCode' | 'customerNo', string>>) {
+    if (ref.id) return findMember(db, clubId, { id: ref.id });
+    if (ref.mobile) {
+      const m = normalizeMobile(ref.mobile);
+      return m ? findMember(db, clubId, { mobile: m }) : ('invalid_mobile' as const);
+    }
+    if (ref.nationalCode) {
+      const n = normalizeNationalCode(ref.nationalCode);
+      return n ? findMember(db, clubId, { nationalCodeHash: this.secrets.blindIndex('national_code', n) }) : ('invalid_national_code' as const);
+    }
+    if (ref.customerNo) return findMember(db, clubId, { customerNo: normalizeText(ref.customerNo) });
+    return null;
+  }
+
+  async list(clubId: string, opts: { q?: string; group?: string; status?: string; cursor?: string; limit: number }) {
+    let q: { mobile?: string; nationalCodeHash?: string; text?: string } | undefined;
+    if (opts.q && opts.q.trim()) {
+      const text = normalizeText(opts.q);
+      const mobile = normalizeMobile(text);
+      const nc = /^\d{10}$/.test(text) ? normalizeNationalCode(text) : null;
+      q = mobile ? { mobile } : nc ? { nationalCodeHash: this.secrets.blindIndex('national_code', nc) } : { text };
+    }
+    const rows = await listMembers(this.db, { clubId, q, group: opts.group, status: opts.status, cursor: opts.cursor, limit: opts.limit });
+    return { items: rows.map(toMember), nextCursor: rows.length === opts.limit ? rows.at(-1)!.id : null };
+  }
+
+  /**
+   * Resolves the member references of a batch of events to ids, in one query per kind.
+   * Returns a function from ref to member (or null when unknown / malformed).
+   */
+  async resolveRefs(db: Executor, clubId: string, refs: MemberRef[]): Promise<(ref: MemberRef) => { id: string; status: string } | null> {
+    const ids = new Set<string>();
+    const mobiles = new Set<string>();
+    const customers = new Set<string>();
+    for (const r of refs) {
+      if ('id' in r) ids.add(r.id);
+      else if ('mobile' in r) {
+        const m = normalizeMobile(r.mobile);
+        if (m) mobiles.add(m);
+      } else if ('customerNo' in r) customers.add(normalizeText(r.customerNo));
+    }
+    const found = new Map<string, { id: string; status: string }>();
+    if (ids.size + mobiles.size + customers.size > 0) {
+      const rows = await db
+        .selectFrom('members')
+        .select(['id', 'mobile', 'customer_no', 'status'])
+        .where('club_id', '=', clubId)
+        .where((eb) => {
+          const ors = [];
+          if (ids.size) ors.push(eb('id', 'in', [...ids]));
+          if (mobiles.size) ors.push(eb('mobile', 'in', [...mobiles]));
+          if (customers.size) ors.push(eb('customer_no', 'in', [...customers]));
+          return eb.or(ors);
+        })
+        .execute();
+      for (const r of rows) {
+        const v = { id: r.id as string, status: r.status as string };
+        found.set(`id:${r.id}`, v);
+        found.set(`m:${r.mobile}`, v);
+        if (r.customer_no) found.set(`c:${r.customer_no}`, v);
+      }
+    }
+    return (r) => {
+      if ('id' in r) return found.get(`id:${r.id}`) ?? null;
+      if ('mobile' in r) {
+        const m = normalizeMobile(r.mobile);
+        return m ? (found.get(`m:${m}`) ?? null) : null;
+      }
+      if ('customerNo' in r) return found.get(`c:${normalizeText(r.customerNo)}`) ?? null;
+      return null;
+    };
+  }
+
+  /** Member app sign-in: the member with this mobile, or a new one who joins via the app. */
+  async findOrEnrolByMobile(clubId: string, mobile: string): Promise<{ id: string; status: string }> {
+    const existing = await findMember(this.db, clubId, { mobile });
+    if (existing) return { id: existing.id, status: existing.status };
+    const created = await this.create(clubId, { mobile, joinedVia: 'app' }, { actor: 'member:self-enrol' });
+    if (created.ok) return { id: created.value.id, status: created.value.status };
+    const again = await findMember(this.db, clubId, { mobile }); // lost a race with a parallel sign-in
+    if (!again) throw new Error(`could not enrol ${mobile}: ${created.code}`);
+    return { id: again.id, status: again.status };
+  }
+
+  async exists(db: Executor, clubId: string, id: string): Promise<{ id: string; status: string } | null> {
+    const r = await db.selectFrom('members').select(['id', 'status']).where('club_id', '=', clubId).where('id', '=', id).executeTakeFirst();
+    return r ? { id: r.id as string, status: r.status as string } : null;
+  }
+}

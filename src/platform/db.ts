@@ -1,0 +1,158 @@
+/**
+ * One Postgres dialect, two engines: PGlite (embedded, default) and PostgreSQL.
+ * Kysely 0.28 (the last that runs on Node 20) has no PGlite dialect, so PGlite sits behind
+ * a one-connection "pool" that Kysely's PostgresDialect drives like pg's Pool.
+ */
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import pg from 'pg';
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Db = Kysely<any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Tx = Transaction<any>;
+export type Executor = Db | Tx;
+
+export interface Database {
+  readonly engine: 'pglite' | 'postgres';
+  readonly db: Db;
+  /** Runs a multi-statement SQL script (migrations) outside Kysely's parameterised path. */
+  execScript(text: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+// Points and rials are BIGINT; every figure we keep fits in 2^53, so both engines hand
+// them out as JS numbers. Ledger code still checks Number.isSafeInteger at the edge.
+const INT8_OID = 20;
+pg.types.setTypeParser(INT8_OID, (v) => Number(v));
+pg.types.setTypeParser(1700 /* numeric */, (v) => Number(v));
+pg.types.setTypeParser(1082 /* date */, (v) => v); // keep 'YYYY-MM-DD', never a local-midnight Date
+
+export async function openPostgres(url: string, opts: { max?: number } = {}): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 20 });
+  // Fail fast on an unreachable server with a clear message.
+  const c = await pool.connect();
+  c.release();
+  const db: Db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+  return {
+    engine: 'postgres',
+    db,
+    async execScript(text) {
+      const client = await pool.connect();
+      try {
+        await client.query(text);
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await db.destroy(); // ends the pool
+    },
+  };
+}
+
+type PgliteResult = { rows: unknown[]; affectedRows?: number };
+
+/** pg.Pool look-alike over PGlite's single connection: connect() waits its turn. */
+class PglitePool {
+  private tail: Promise<void> = Promise.resolve();
+  constructor(private readonly pglite: PGlite) {}
+
+  async connect() {
+    let release!: () => void;
+    const turn = new Promise<void>((r) => (release = r));
+    const previous = this.tail;
+    this.tail = previous.then(() => turn);
+    await previous;
+    const pglite = this.pglite;
+    let released = false;
+    return {
+      async query(text: string, params: unknown[] = []) {
+        const r = (await pglite.query(text, params as unknown[])) as PgliteResult;
+        const command = /^\s*(insert|update|delete|merge|select)/i.exec(text)?.[1]?.toUpperCase();
+        return { command, rowCount: r.affectedRows ?? r.rows.length, rows: r.rows };
+      },
+      release() {
+        if (!released) {
+          released = true;
+          release();
+        }
+      },
+    };
+  }
+
+  async end() {
+    await this.tail;
+  }
+}
+
+export async function openPglite(dataDir?: string): Promise<Database> {
+  const pglite = new PGlite({
+    ...(dataDir ? { dataDir } : {}),
+    parsers: {
+      [pgliteTypes.INT8]: (v: string) => Number(v),
+      [pgliteTypes.NUMERIC]: (v: string) => Number(v),
+      [pgliteTypes.DATE]: (v: string) => v,
+    },
+  });
+  await pglite.waitReady;
+  const pool = new PglitePool(pglite);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const db: Db = new Kysely({ dialect: new PostgresDialect({ pool: pool as any }) });
+  return {
+    engine: 'pglite',
+    db,
+    async execScript(text) {
+      const c = await pool.connect();
+      try {
+        await pglite.exec(text);
+      } finally {
+        c.release();
+      }
+    },
+    async close() {
+      await db.destroy();
+      await pglite.close();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors and transactions
+
+export const isUniqueViolation = (e: unknown, constraint?: string): boolean =>
+  pgCode(e) === '23505' && (!constraint || (e as { constraint?: string }).constraint === constraint);
+
+export function pgCode(e: unknown): string | undefined {
+  return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : undefined;
+}
+
+const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock
+
+/** A use case's failed Result rolls its transaction back without being an exception. */
+class Abort {
+  constructor(readonly result: unknown) {}
+}
+
+/**
+ * Runs fn in one transaction. If fn returns a failed Result ({ ok: false }) the
+ * transaction rolls back and that Result is returned; thrown errors propagate. Retries a
+ * few times on serialization failures and deadlocks, which are infrastructure, not bugs.
+ */
+export async function inTx<T extends { ok: boolean }>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await db.transaction().execute(async (tx) => {
+        const r = await fn(tx);
+        if (!r.ok) throw new Abort(r);
+        return r;
+      });
+    } catch (e) {
+      if (e instanceof Abort) return e.result as T;
+      if (attempt < 4 && RETRYABLE.has(pgCode(e) ?? '')) continue;
+      throw e;
+    }
+  }
+}
+
+export { sql };

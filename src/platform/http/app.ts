@@ -1,0 +1,186 @@
+/**
+ * The HTTP shell: Fastify with zod validation, OpenAPI 3.1, problem+json errors, request
+ * ids, metrics and the principal check. It knows no module: modules hand it plugins.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import scalar from '@scalar/fastify-api-reference';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { randomUUID } from 'node:crypto';
+import type { Registry } from 'prom-client';
+import { Histogram } from 'prom-client';
+import { sendProblem } from './problem.js';
+import { hashJson } from '../crypto.js';
+import type { Principal, Role } from './principal.js';
+
+export type App = FastifyInstance;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    /** Roles allowed to call the route; absent = public. */
+    allow?: readonly Role[];
+  }
+}
+
+export interface HttpDeps {
+  logger: Logger;
+  metrics: Registry;
+  /** Resolves a bearer token / API key to its principal, or null. */
+  authenticate(token: string): Promise<Principal | null>;
+  /** Readiness probe (database reachable, migrations applied). */
+  ready(): Promise<boolean>;
+  bodyLimitBytes?: number;
+}
+
+export async function createHttp(deps: HttpDeps): Promise<App> {
+  const app: App = Fastify({
+    loggerInstance: deps.logger as unknown as FastifyBaseLogger,
+    bodyLimit: deps.bodyLimitBytes ?? 2 * 1024 * 1024,
+    genReqId: (req) => {
+      const h = req.headers['x-request-id'];
+      return typeof h === 'string' && /^[\w.-]{1,64}$/.test(h) ? h : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  // Per-request access logs cost the hot path; errors and warnings still log.
+  app.addHook('onRoute', (route) => {
+    route.logLevel ??= 'warn';
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorateRequest('principal', null);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Vafa (وفا) API',
+        version: '1',
+        description:
+          'Customer-club and loyalty platform. Errors are RFC 9457 application/problem+json with a stable `code` (see docs/reference/result-codes.md). Mutating integration calls take an `Idempotency-Key` header.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'API key (vafa_…) or session token' },
+        },
+      },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  const httpDuration = new Histogram({
+    name: 'vafa_http_request_duration_seconds',
+    help: 'HTTP request duration',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5],
+    registers: [deps.metrics],
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    httpDuration.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    if (reply.statusCode >= 500) req.log.error({ url: req.url, status: reply.statusCode }, 'request failed');
+  });
+  app.addHook('onSend', async (req, reply, payload) => {
+    reply.header('x-request-id', req.id);
+    return payload;
+  });
+
+  app.addHook('preHandler', async (req, reply) => {
+    const allow = req.routeOptions.config?.allow;
+    if (!allow) return;
+    const token = bearerToken(req);
+    const principal = token ? await deps.authenticate(token) : null;
+    if (!principal) return sendProblem(reply, 'unauthenticated');
+    if (!allow.includes(principal.role)) return sendProblem(reply, 'forbidden', `role ${principal.role} may not call this route`);
+    req.principal = principal;
+  });
+
+  app.setNotFoundHandler((req, reply) => sendProblem(reply, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string; validation?: unknown }, req, reply) => {
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const errors = (err.validation as { instancePath?: string; message?: string; params?: { issue?: { path?: unknown[] } } }[]).map((v) => ({
+        path: `${(err as { validationContext?: string }).validationContext ?? 'body'}${v.instancePath ?? ''}`,
+        message: v.message ?? 'invalid',
+      }));
+      return sendProblem(reply, 'validation_failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+    }
+    switch (err.code) {
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return sendProblem(reply, 'unsupported_media_type');
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return sendProblem(reply, 'payload_too_large');
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+        return sendProblem(reply, 'malformed_json', err.message);
+    }
+    if (err instanceof SyntaxError || (err.statusCode === 400 && /JSON/i.test(err.message))) {
+      return sendProblem(reply, 'malformed_json', 'the body is not valid JSON');
+    }
+    if (err.statusCode && err.statusCode < 500) {
+      if (err.statusCode === 404) return sendProblem(reply, 'not_found');
+      if (err.statusCode === 429) return sendProblem(reply, 'rate_limited');
+      if (err.statusCode === 413) return sendProblem(reply, 'payload_too_large');
+      if (err.statusCode === 415) return sendProblem(reply, 'unsupported_media_type');
+      return sendProblem(reply, 'validation_failed', err.message);
+    }
+    req.log.error({ err }, 'unhandled error');
+    return sendProblem(reply, 'internal_error');
+  });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    const ok = await deps.ready().catch(() => false);
+    if (!ok) return sendProblem(reply, 'unavailable');
+    return { status: 'ready' };
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+    reply.type(deps.metrics.contentType);
+    return deps.metrics.metrics();
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(scalar, { routePrefix: '/docs', configuration: { url: '/openapi.json', title: 'Vafa API' } });
+
+  return app;
+}
+
+export function bearerToken(req: FastifyRequest): string | null {
+  const h = req.headers.authorization;
+  if (typeof h === 'string' && h.startsWith('Bearer ')) return h.slice(7).trim() || null;
+  const k = req.headers['x-api-key'];
+  return typeof k === 'string' && k ? k : null;
+}
+
+/** The caller, once the preHandler admitted it (only on routes with `allow`). */
+export function principalOf(req: FastifyRequest): Principal {
+  if (!req.principal) throw new Error('route has no `allow` but reads the principal');
+  return req.principal;
+}
+
+export function idempotencyKeyOf(req: FastifyRequest): string | null {
+  const k = req.headers['idempotency-key'];
+  return typeof k === 'string' && k.length > 0 && k.length <= 200 ? k : null;
+}
+
+/**
+ * The idempotency claim of a mutating call: key + hash of method, path and body. Systems
+ * (API keys) must send an Idempotency-Key; people (sessions) may. Returns undefined when a
+ * required key is missing.
+ */
+export function idempotencyClaim(req: FastifyRequest): { key: string; requestHash: string } | null | undefined {
+  const key = idempotencyKeyOf(req);
+  if (!key) return req.principal?.kind === 'apikey' ? undefined : null;
+  return { key, requestHash: hashJson({ m: req.method, p: req.routeOptions.url, params: req.params, body: req.body ?? null }) };
+}

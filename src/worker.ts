@@ -1,0 +1,50 @@
+/**
+ * Background work in the same process: outbox delivery, points expiry, stale holds.
+ * Several processes may run it: outbox rows are claimed with FOR UPDATE SKIP LOCKED and
+ * expiry locks balance rows in a fixed order.
+ */
+import type { Logger } from 'pino';
+import type { Db } from './platform/db.js';
+import type { Clock } from './platform/clock.js';
+import { dispatchDue } from './platform/outbox.js';
+import type { Services } from './app.js';
+
+export interface WorkerOptions {
+  intervalMs?: number;
+}
+
+export function startWorker(db: Db, clock: Clock, services: Services, logger: Logger, opts: WorkerOptions = {}) {
+  const interval = opts.intervalMs ?? 1000;
+  let stopped = false;
+  let running: Promise<void> = Promise.resolve();
+  let ticks = 0;
+  const tick = async () => {
+    try {
+      const sent = await dispatchDue(db, (m) => services.notifier.handle(m), clock.now());
+      if (sent.failed) logger.warn(sent, 'outbox: some messages failed, will retry');
+      // Expiry and stale holds are cheaper to check less often.
+      if (ticks++ % 30 === 0) {
+        const exp = await services.ledger.expireDue();
+        if (exp.points) logger.info(exp, 'points expired');
+        const holds = await services.ledger.expireHolds();
+        if (holds) logger.info({ holds }, 'stale holds released');
+      }
+    } catch (e) {
+      logger.error({ err: e }, 'worker tick failed');
+    }
+  };
+  const loop = async () => {
+    while (!stopped) {
+      running = tick();
+      await running;
+      await new Promise((r) => setTimeout(r, interval).unref());
+    }
+  };
+  void loop();
+  return {
+    async stop() {
+      stopped = true;
+      await running;
+    },
+  };
+}

@@ -1,0 +1,207 @@
+import { useMemo } from 'react';
+import { Link } from 'react-router-dom';
+import { Badge, Button, Card, Grid, Group, Progress, SimpleGrid, Skeleton, Stack, Text, Title } from '@mantine/core';
+import { ApiError } from '../../shared/api';
+import { EChart, type ChartOption } from '../../shared/EChart';
+import { useQuery } from '../../shared/hooks';
+import { useI18n, type MessageKey } from '../../shared/i18n';
+import { IconCoins, IconFlame, IconGift, IconUsers, IconWallet, IconStar } from '../../shared/icons';
+import type { Overview } from '../../shared/types';
+import { EmptyBlock, ErrorAlert, PageHeader, StatCard } from '../../shared/ui';
+import { useFormat } from '../../shared/useFormat';
+import { useAdmin } from '../session';
+
+const SERIES: { key: 'issued' | 'redeemed' | 'expired'; label: MessageKey; color: string }[] = [
+  { key: 'issued', label: 'dashboard.issued', color: '#0f766e' },
+  { key: 'redeemed', label: 'dashboard.redeemed', color: '#d97706' },
+  { key: 'expired', label: 'dashboard.expired', color: '#94a3b8' },
+];
+const TIER_COLORS = ['#0f766e', '#46ada2', '#9fd9d2', '#d97706', '#f59e0b', '#64748b'];
+
+export default function DashboardPage() {
+  const { t, locale, dir } = useI18n();
+  const f = useFormat();
+  const { client, session } = useAdmin();
+  const q = useQuery<Overview | null>('overview', (signal) =>
+    client.get<Overview>('/api/v1/stats/overview', signal).catch((e) => {
+      // The stats module may not be deployed yet: show an empty dashboard, not an error.
+      if (e instanceof ApiError && e.status === 404) return null;
+      throw e;
+    }),
+  );
+  const o = q.data ?? undefined;
+  const loading = q.loading;
+  const font = 'Vazirmatn, Tahoma, sans-serif';
+
+  const lineOption = useMemo<ChartOption | null>(() => {
+    if (!o || o.daily.length === 0) return null;
+    return {
+      textStyle: { fontFamily: font },
+      tooltip: { trigger: 'axis', valueFormatter: (v) => f.num(Number(v)) },
+      legend: { bottom: 0, icon: 'roundRect', itemWidth: 12, itemHeight: 8, textStyle: { fontFamily: font } },
+      grid: { top: 16, left: 8, right: 8, bottom: 40, containLabel: true },
+      xAxis: {
+        type: 'category',
+        boundaryGap: false,
+        // Time reads in the page's direction: right-to-left in Persian.
+        inverse: dir === 'rtl',
+        data: o.daily.map((d) => f.date(`${d.date}T12:00:00Z`, 'short')),
+        axisLine: { lineStyle: { color: '#cbd5e1' } },
+        axisLabel: { color: '#64748b', fontFamily: font },
+      },
+      yAxis: {
+        type: 'value',
+        position: dir === 'rtl' ? 'right' : 'left',
+        splitLine: { lineStyle: { color: '#eef2f5' } },
+        axisLabel: { color: '#64748b', fontFamily: font, formatter: (v: number) => f.num(v) },
+      },
+      series: SERIES.map((s) => ({
+        type: 'line',
+        name: t(s.label),
+        data: o.daily.map((d) => d[s.key]),
+        smooth: true,
+        showSymbol: false,
+        lineStyle: { width: 2.5, color: s.color },
+        itemStyle: { color: s.color },
+        areaStyle: s.key === 'issued' ? { color: 'rgba(15,118,110,0.08)' } : undefined,
+      })),
+    };
+  }, [o, f, t, dir]);
+
+  const tierOption = useMemo<ChartOption | null>(() => {
+    if (!o || o.tiers.length === 0) return null;
+    return {
+      textStyle: { fontFamily: font },
+      tooltip: { trigger: 'item', formatter: (p) => { const x = p as unknown as { name: string; value: number; percent: number }; return `${x.name}: ${f.num(x.value)} (${f.percent(x.percent / 100)})`; } },
+      legend: { bottom: 0, icon: 'circle', itemWidth: 8, textStyle: { fontFamily: font } },
+      series: [
+        {
+          type: 'pie',
+          radius: ['52%', '78%'],
+          center: ['50%', '44%'],
+          avoidLabelOverlap: true,
+          label: { show: false },
+          itemStyle: { borderColor: '#fff', borderWidth: 2 },
+          data: o.tiers.map((x, i) => ({ name: x.tier, value: x.members, itemStyle: { color: TIER_COLORS[i % TIER_COLORS.length] } })),
+        },
+      ],
+    };
+  }, [o, f]);
+
+  const activeShare = o && o.members > 0 ? o.active30 / o.members : 0;
+
+  return (
+    <>
+      <PageHeader title={t('dashboard.title')} subtitle={t('dashboard.subtitle', { club: f.name(session?.club.name) })} />
+      {q.error ? <ErrorAlert error={q.error} onRetry={q.reload} /> : null}
+      <SimpleGrid cols={{ base: 1, xs: 2, lg: 3 }} spacing="md" mb="md">
+        <StatCard label={t('dashboard.members')} value={f.num(o?.members ?? 0)} icon={<IconUsers />} loading={loading} hint={t('dashboard.membersHint')} />
+        <StatCard
+          label={t('dashboard.active30')}
+          value={f.num(o?.active30 ?? 0)}
+          icon={<IconFlame />}
+          color="orange"
+          loading={loading}
+          hint={t('dashboard.activeShare', { p: f.percent(activeShare), n90: f.num(o?.active90 ?? 0) })}
+        />
+        <StatCard label={t('dashboard.liability')} value={f.money(o?.liabilityRials ?? 0)} icon={<IconWallet />} color="grape" loading={loading} hint={t('dashboard.liabilityHint')} />
+        <StatCard label={t('dashboard.pointsOutstanding')} value={f.num(o?.pointsOutstanding ?? 0)} icon={<IconCoins />} color="teal" loading={loading} hint={t('dashboard.pointsOutstandingHint')} />
+        <StatCard label={t('dashboard.redemptionRate')} value={f.percent(o?.redemptionRate ?? 0)} icon={<IconGift />} color="yellow" loading={loading} hint={t('dashboard.redemptionRateHint')} />
+        <StatCard label={t('dashboard.active90')} value={f.num(o?.active90 ?? 0)} icon={<IconStar />} color="blue" loading={loading} hint={t('dashboard.active90Hint')} />
+      </SimpleGrid>
+
+      <Grid gap="md">
+        <Grid.Col span={{ base: 12, lg: 8 }}>
+          <Card h="100%">
+            <Group justify="space-between" mb="sm">
+              <Title order={3} fz="md">
+                {t('dashboard.pointsPerDay')}
+              </Title>
+              <Badge variant="light" color="gray">
+                {t('dashboard.last30')}
+              </Badge>
+            </Group>
+            {loading ? <Skeleton height={300} /> : lineOption ? <EChart option={lineOption} label={t('dashboard.pointsPerDay')} /> : <EmptyBlock title={t('dashboard.noActivity')} description={t('dashboard.noActivityHint')} />}
+          </Card>
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, lg: 4 }}>
+          <Card h="100%">
+            <Title order={3} fz="md" mb="sm">
+              {t('dashboard.tiers')}
+            </Title>
+            {loading ? <Skeleton height={300} /> : tierOption ? <EChart option={tierOption} label={t('dashboard.tiers')} /> : <EmptyBlock title={t('dashboard.noTiers')} description={t('dashboard.noTiersHint')} />}
+          </Card>
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, lg: 6 }}>
+          <Card h="100%">
+            <Title order={3} fz="md" mb="md">
+              {t('dashboard.activeMembers')}
+            </Title>
+            {loading ? (
+              <Skeleton height={80} />
+            ) : (
+              <Stack gap="md">
+                <ActiveBar label={t('dashboard.active30')} n={o?.active30 ?? 0} of={o?.members ?? 0} />
+                <ActiveBar label={t('dashboard.active90')} n={o?.active90 ?? 0} of={o?.members ?? 0} />
+                <Text size="xs" c="dimmed">
+                  {t('dashboard.activeNote')}
+                </Text>
+              </Stack>
+            )}
+          </Card>
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, lg: 6 }}>
+          <Card h="100%">
+            <Title order={3} fz="md" mb="md">
+              {t('dashboard.topRewards')}
+            </Title>
+            {loading ? (
+              <Skeleton height={80} />
+            ) : o && o.topRewards.length > 0 ? (
+              <Stack gap="xs">
+                {o.topRewards.slice(0, 5).map((r, i) => (
+                  <Group key={i} justify="space-between">
+                    <Text size="sm">{f.name(r.name ?? r.reward ?? '')}</Text>
+                    <Text size="sm" fw={600} className="vafa-num">
+                      {f.num(r.redemptions ?? r.count ?? 0)}
+                    </Text>
+                  </Group>
+                ))}
+              </Stack>
+            ) : (
+              <EmptyBlock
+                title={t('dashboard.noRewards')}
+                description={t('dashboard.noRewardsHint')}
+                icon={<IconGift size={28} />}
+                action={
+                  <Button component={Link} to="/rewards" variant="light" size="xs">
+                    {t('nav.rewards')}
+                  </Button>
+                }
+              />
+            )}
+          </Card>
+        </Grid.Col>
+      </Grid>
+      <Text size="xs" c="dimmed" mt="md" ta="end">
+        {t('dashboard.tz', { tz: f.timeZone, cal: t(locale === 'fa' ? 'dashboard.calJalali' : 'dashboard.calBoth') })}
+      </Text>
+    </>
+  );
+}
+
+function ActiveBar({ label, n, of }: { label: string; n: number; of: number }) {
+  const f = useFormat();
+  const share = of > 0 ? n / of : 0;
+  return (
+    <div>
+      <Group justify="space-between" mb={6}>
+        <Text size="sm">{label}</Text>
+        <Text size="sm" fw={600} className="vafa-num">
+          {f.num(n)} · {f.percent(share)}
+        </Text>
+      </Group>
+      <Progress value={share * 100} size="lg" radius="xl" aria-label={label} />
+    </div>
+  );
+}
