@@ -112,6 +112,7 @@ export async function importMembers(
     if (chunk.length >= chunkSize) await flush();
   }
   await flush();
+  report.errors.sort((a, b) => a.line - b.line);
   await audit(db, { clubId, actor: opts.actor, action: 'members.imported', after: { rows: report.rows, imported: report.imported, failed: report.failed } });
   await sql`analyze members`.execute(db).catch(() => undefined);
   return report;

@@ -1,0 +1,109 @@
+/** The web's pure helpers and its locale files (no browser needed). */
+import { execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { isValidNationalCode, normalizeDigits, normalizeMobile, prettyMobile, toPersianDigits } from '../../web/src/shared/digits.js';
+import { formatDateOnly, formatInstant, formatMoneyNumber, formatNumber } from '../../web/src/shared/format.js';
+import { isoDateToJalali, jalaliToIsoDate, parseJalali, weekdaySaturdayFirst } from '../../web/src/shared/jalali.js';
+
+const load = (l: string) => JSON.parse(readFileSync(new URL(`../../web/src/locales/${l}.json`, import.meta.url), 'utf8')) as Record<string, string>;
+
+describe('locale files', () => {
+  const fa = load('fa');
+  const en = load('en');
+  it('have the same keys', () => {
+    expect(Object.keys(en).sort()).toEqual(Object.keys(fa).sort());
+  });
+  it('have no empty strings and the same {placeholders}', () => {
+    for (const k of Object.keys(fa)) {
+      expect(fa[k]!.trim(), k).not.toBe('');
+      expect(en[k]!.trim(), k).not.toBe('');
+      const ph = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+      expect(ph(en[k]!), k).toEqual(ph(fa[k]!));
+    }
+  });
+  it('every key used in the code exists', () => {
+    // t('a.b') literals in the web sources must resolve in fa.json.
+    const src = execSync("grep -rhoE \"\\bt\\('[a-zA-Z0-9_.]+'\" web/src", { cwd: new URL('../../', import.meta.url).pathname }).toString();
+    const used = new Set([...src.matchAll(/t\('([^']+)'/g)].map((m) => m[1]!));
+    const missing = [...used].filter((k) => !(k in fa));
+    expect(missing).toEqual([]);
+  });
+});
+
+describe('digits and identifiers', () => {
+  it.each([
+    ['۰۹۱۲۳۴۵۶۷۸۹', '09123456789'],
+    ['٠٩١٢', '0912'],
+    ['علي كريمي', 'علی کریمی'],
+  ])('normalizeDigits(%s)', (input, want) => expect(normalizeDigits(input)).toBe(want));
+
+  it.each([
+    ['09123456789', '09123456789'],
+    ['9123456789', '09123456789'],
+    ['+989123456789', '09123456789'],
+    ['989123456789', '09123456789'],
+    ['00989123456789', '09123456789'],
+    ['۰۹۱۲ ۳۴۵ ۶۷۸۹', '09123456789'],
+    ['0912345678', null],
+    ['02112345678', null],
+  ])('normalizeMobile(%s)', (input, want) => expect(normalizeMobile(input)).toBe(want));
+
+  it('pretty-prints and localises mobiles', () => {
+    expect(prettyMobile('+989123456789')).toBe('0912 345 6789');
+    expect(toPersianDigits('0912')).toBe('۰۹۱۲');
+  });
+
+  it.each([
+    ['0499370899', true],
+    ['0790419904', true],
+    ['1111111111', false],
+    ['0499370898', false],
+    ['12345', false],
+  ])('isValidNationalCode(%s) = %s', (code, ok) => expect(isValidNationalCode(code)).toBe(ok));
+});
+
+describe('Jalali', () => {
+  it.each([
+    ['1403/12/30', { jy: 1403, jm: 12, jd: 30 }],
+    ['۱۴۰۳/۱۲/۳۰', { jy: 1403, jm: 12, jd: 30 }],
+    ['1404/1/1', { jy: 1404, jm: 1, jd: 1 }],
+    ['1404-01-01', { jy: 1404, jm: 1, jd: 1 }],
+    ['1404/12/30', null], // 1404 is not a leap year
+    ['1403/13/01', null],
+    ['1403/07/31', null], // Mehr has 30 days
+    ['2025/03/20', null],
+    ['hello', null],
+  ])('parseJalali(%s)', (input, want) => expect(parseJalali(input)).toEqual(want));
+
+  it('converts date-only values both ways (1403/12/30 = 2025-03-20, 1404/01/01 = 2025-03-21)', () => {
+    expect(jalaliToIsoDate({ jy: 1403, jm: 12, jd: 30 })).toBe('2025-03-20');
+    expect(jalaliToIsoDate({ jy: 1404, jm: 1, jd: 1 })).toBe('2025-03-21');
+    expect(isoDateToJalali('2025-03-21')).toEqual({ jy: 1404, jm: 1, jd: 1 });
+  });
+
+  it('weeks start on Saturday (1404/01/01 was a Friday)', () => {
+    expect(weekdaySaturdayFirst({ jy: 1404, jm: 1, jd: 1 })).toBe(6);
+  });
+});
+
+describe('formatting', () => {
+  it('uses Persian digits in fa and Latin in en', () => {
+    expect(formatNumber(1234567, 'fa')).toBe('۱٬۲۳۴٬۵۶۷');
+    expect(formatNumber(1234567, 'en')).toBe('1,234,567');
+  });
+  it('shows tomans as rials / 10', () => {
+    expect(formatMoneyNumber(1_000_000, 'toman', 'en')).toBe('100,000');
+    expect(formatMoneyNumber(1_000_000, 'rial', 'fa')).toBe('۱٬۰۰۰٬۰۰۰');
+  });
+  it('shows instants in the club time zone on the Jalali calendar', () => {
+    // 2025-03-20T21:00Z is already 1404/01/01 in Tehran (UTC+3:30).
+    expect(formatInstant('2025-03-20T21:00:00Z', 'fa', 'Asia/Tehran')).toBe('۱ فروردین ۱۴۰۴');
+    expect(formatInstant('2025-03-20T12:00:00Z', 'fa', 'Asia/Tehran')).toBe('۳۰ اسفند ۱۴۰۳');
+    expect(formatInstant('2025-03-20T21:00:00Z', 'en', 'Asia/Tehran')).toBe('21 Mar 2025 · 1404/01/01');
+  });
+  it('never shifts a birth date by a time zone', () => {
+    expect(formatDateOnly('2025-03-20', 'fa')).toBe('۱۴۰۳/۱۲/۳۰');
+    expect(formatDateOnly('2025-03-20', 'en')).toBe('2025-03-20 · 1403/12/30');
+  });
+});
