@@ -17,6 +17,13 @@ import { MemberService, memberRoutes } from './modules/members/index.js';
 import { LedgerService, ledgerRoutes } from './modules/ledger/index.js';
 import { EventService, eventRoutes } from './modules/events/index.js';
 import { Notifier } from './modules/messaging/index.js';
+import { RewardService, rewardRoutes } from './modules/rewards/index.js';
+import { WebhookSender } from './platform/webhooks.js';
+import { RulesService, ruleRoutes, activitySums, lastActiveDays } from './modules/rules/index.js';
+import { TierService, tierRoutes } from './modules/tiers/index.js';
+import { ReferralService, referralRoutes } from './modules/referrals/index.js';
+import { OccasionService, occasionRoutes } from './modules/occasions/index.js';
+import { FestivalService, festivalRoutes } from './modules/festivals/index.js';
 import { serveWeb } from './platform/http/web.js';
 
 export interface AppDeps {
@@ -36,6 +43,13 @@ export interface Services {
   ledger: LedgerService;
   events: EventService;
   notifier: Notifier;
+  webhooks: WebhookSender;
+  rewards: RewardService;
+  rules: RulesService;
+  tiers: TierService;
+  referrals: ReferralService;
+  occasions: OccasionService;
+  festivals: FestivalService;
 }
 
 export interface Vafa {
@@ -52,7 +66,21 @@ export function buildServices(deps: Omit<AppDeps, 'web'>): Services {
   const ledger = new LedgerService(db, deps.clock, (tx, clubId, memberId) => members.exists(tx, clubId, memberId));
   const events = new EventService(db, deps.clock, members, ledger);
   const notifier = new Notifier(db, clubs, deps.sms);
-  return { clubs, access, members, ledger, events, notifier };
+  const webhooks = new WebhookSender(db, deps.secrets, deps.clock);
+  const rewards = new RewardService({ db, clock: deps.clock, secrets: deps.secrets, sms: deps.sms, clubs, members, ledger, webhooks });
+  // The earning engine (issue 3): rules replace the base rate; tiers and referrals tell the
+  // rules catalogue when their settings change (late-bound: rules is built after them).
+  const catalogChanged = (tx: Parameters<RulesService['bumpCatalog']>[0], clubId: string) => rules.bumpCatalog(tx, clubId);
+  const tiers = new TierService(db, deps.clock, members, { sums: activitySums, lastActive: lastActiveDays }, catalogChanged);
+  const referrals = new ReferralService(db, ledger, catalogChanged);
+  const rules: RulesService = new RulesService(db, deps.clock, tiers, referrals);
+  // Festivals (issue 5) wrap the rules: festival score for participants, counters, badges.
+  const festivals = new FestivalService({ db, clock: deps.clock, secrets: deps.secrets, clubs, members, ledger });
+  events.setEarn(festivals.composeEarn(rules.earn));
+  rewards.setDrawTicketHook(festivals.drawTicketHook);
+  events.setValidate(rules.validateEvents);
+  const occasions = new OccasionService(db, deps.clock, clubs, ledger, deps.sms);
+  return { clubs, access, members, ledger, events, notifier, webhooks, rewards, rules, tiers, referrals, occasions, festivals };
 }
 
 export async function buildApp(deps: AppDeps): Promise<Vafa> {
@@ -85,6 +113,12 @@ export async function buildApp(deps: AppDeps): Promise<Vafa> {
     club: (id) => clubs.get(id),
   });
   eventRoutes(app, events, clubs);
+  rewardRoutes(app, { rewards: services.rewards, members });
+  ruleRoutes(app, services.rules, clubs);
+  tierRoutes(app, services.tiers, clubs, members);
+  referralRoutes(app, services.referrals, members);
+  occasionRoutes(app, services.occasions, clubs);
+  festivalRoutes(app, { festivals: services.festivals, clubs, members });
   if (deps.web) await serveWeb(app);
   return { app, services, metrics };
 }

@@ -20,7 +20,11 @@ export function startWorker(db: Db, clock: Clock, services: Services, logger: Lo
   let ticks = 0;
   const tick = async () => {
     try {
-      const sent = await dispatchDue(db, (m) => services.notifier.handle(m), clock.now());
+      // Signed webhooks and reward notices first; everything else to the notifier.
+      const sent = await dispatchDue(db, async (m) => {
+        if (!(await services.webhooks.handle(m)) && !(await services.rewards.handleOutbox(m))) await services.notifier.handle(m);
+        await services.occasions.deliver(m); // occasion.* messages carry their Persian text
+      }, clock.now());
       if (sent.failed) logger.warn(sent, 'outbox: some messages failed, will retry');
       // Expiry and stale holds are cheaper to check less often.
       if (ticks++ % 30 === 0) {
@@ -28,6 +32,10 @@ export function startWorker(db: Db, clock: Clock, services: Services, logger: Lo
         if (exp.points) logger.info(exp, 'points expired');
         const holds = await services.ledger.expireHolds();
         if (holds) logger.info({ holds }, 'stale holds released');
+        // Daily work in each club's zone, once per local day: occasions, tier reviews.
+        const occasions = await services.occasions.runDue(clock.now());
+        if (occasions.length) logger.info({ occasions }, 'daily occasions ran');
+        await services.tiers.reviewDue(async () => (await Promise.all((await services.clubs.listIds()).map((id) => services.clubs.get(id)))).filter((c) => c !== null));
       }
     } catch (e) {
       logger.error({ err: e }, 'worker tick failed');

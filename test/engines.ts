@@ -2,6 +2,7 @@
  * Run a suite on both engines: PGlite (in memory, per test file) and the run's throw-away
  * PostgreSQL database. Tests isolate themselves by creating their own club (tenant).
  */
+import { readFileSync } from 'node:fs';
 import { describe, inject } from 'vitest';
 import pino from 'pino';
 import { openPglite, openPostgres, type Database } from '../src/platform/db.js';
@@ -26,10 +27,16 @@ export async function openEngine(engine: Engine, opts: { poolMax?: number } = {}
   if (engine === 'postgres') return openPostgres(pgUrl()!, { max: opts.poolMax ?? 10 });
   let p = pgliteShared.get('mem');
   if (!p) {
-    p = openPglite().then(async (d) => {
-      await migrate(d);
-      return d;
-    });
+    const snapshot = inject('pgliteSnapshot');
+    p = snapshot
+      ? openPglite(undefined, new Blob([readFileSync(snapshot)])).then(async (d) => {
+          await migrate(d); // a no-op unless the snapshot is older than the migrations
+          return d;
+        })
+      : openPglite().then(async (d) => {
+          await migrate(d);
+          return d;
+        });
     pgliteShared.set('mem', p);
   }
   const d = await p;

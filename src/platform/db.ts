@@ -19,6 +19,8 @@ export interface Database {
   /** Runs a multi-statement SQL script (migrations) outside Kysely's parameterised path. */
   execScript(text: string): Promise<void>;
   close(): Promise<void>;
+  /** PGlite only: the whole data directory as a tarball (tests start from a migrated copy). */
+  snapshot?(): Promise<Blob>;
 }
 
 // Points and rials are BIGINT; every figure we keep fits in 2^53, so both engines hand
@@ -86,9 +88,10 @@ class PglitePool {
   }
 }
 
-export async function openPglite(dataDir?: string): Promise<Database> {
+export async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<Database> {
   const pglite = new PGlite({
     ...(dataDir ? { dataDir } : {}),
+    ...(loadDataDir ? { loadDataDir } : {}),
     parsers: {
       [pgliteTypes.INT8]: (v: string) => Number(v),
       [pgliteTypes.NUMERIC]: (v: string) => Number(v),
@@ -114,6 +117,7 @@ export async function openPglite(dataDir?: string): Promise<Database> {
       await db.destroy();
       await pglite.close();
     },
+    snapshot: () => pglite.dumpDataDir('none'),
   };
 }
 

@@ -114,8 +114,9 @@ export async function startServer(): Promise<Server> {
       const want = digitsOf(mobile);
       const deadline = Date.now() + 15_000;
       while (Date.now() < deadline) {
-        const hit = [...sms].reverse().find((m, idx) => sms.length - 1 - idx >= after && digitsOf(m.to) === want);
-        const code = hit && /(\d{4,8})/.exec(hit.text.replace(/[۰-۹]/g, (d) => String(d.charCodeAt(0) - 0x06f0)))?.[1];
+        // The newest sign-in text to that mobile (other texts, e.g. "points added", are skipped).
+        const hit = sms.slice(after).reverse().find((m) => digitsOf(m.to) === want && /کد|code/i.test(m.text));
+        const code = hit && /(?<!\d)(\d{4,8})(?!\d)/.exec(hit.text.replace(/[۰-۹]/g, (d) => String(d.charCodeAt(0) - 0x06f0)))?.[1];
         if (code) return code;
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -152,7 +153,16 @@ export async function shot(page: Page, name: string): Promise<string> {
   // Let fonts, charts and transitions settle so the picture is what a person sees.
   await page.evaluate(() => document.fonts.ready);
   await page.waitForTimeout(350);
-  await page.screenshot({ path: file, fullPage: true });
+  // Grow the viewport to the page's height instead of fullPage, so fixed bars (the sidebar,
+  // the app's tab bar) sit where a person sees them rather than mid-picture.
+  const size = page.viewportSize()!;
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  if (height > size.height) {
+    await page.setViewportSize({ width: size.width, height: Math.min(height, 4000) });
+    await page.waitForTimeout(200);
+  }
+  await page.screenshot({ path: file });
+  if (height > size.height) await page.setViewportSize(size);
   return file;
 }
 

@@ -31,6 +31,14 @@ describe('locale files', () => {
   });
 });
 
+describe('web sources', () => {
+  it('type-check (web/tsconfig.json: DOM, JSX, bundler resolution)', () => {
+    const root = new URL('../../', import.meta.url).pathname;
+    const out = execSync('node node_modules/typescript/bin/tsc -p web/tsconfig.json --noEmit 2>&1 || true', { cwd: root }).toString();
+    expect(out.trim()).toBe('');
+  }, 60_000);
+});
+
 describe('digits and identifiers', () => {
   it.each([
     ['۰۹۱۲۳۴۵۶۷۸۹', '09123456789'],

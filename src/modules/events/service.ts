@@ -11,6 +11,7 @@ import { inTx } from '../../platform/db.js';
 import type { Clock } from '../../platform/clock.js';
 import { newId } from '../../platform/ids.js';
 import { idempotent, type IdempotencyClaim } from '../../platform/idempotency.js';
+import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import { expiryInstant } from '../../platform/jalali.js';
 import { enqueue, type OutboxMessage } from '../../platform/outbox.js';
 import { fail, ok, type Result } from '../../platform/result.js';
@@ -38,6 +39,9 @@ export interface EarnInput {
  */
 export type EarnFn = (tx: Tx, inputs: EarnInput[]) => Promise<Award[][]>;
 
+/** Checks events before anything is written (event types, attribute schemas): null = fine. */
+export type ValidateFn = (tx: Tx, club: Club, inputs: EventInput[]) => Promise<({ code: string; detail: string } | null)[]>;
+
 export const baseRateEarn: EarnFn = async (_tx, inputs) =>
   inputs.map(({ club, event }) => {
     if (event.type !== 'purchase') return [];
@@ -54,22 +58,53 @@ interface Prepared {
   memberId: string;
 }
 
+type One = { club: Club; input: EventInput; claim: IdempotencyClaim | null };
+
 export class EventService {
+  private readonly committer: GroupCommitter<One, Result<EventOutcome>> | null;
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
     private readonly members: MemberService,
     private readonly ledger: LedgerService,
     private earn: EarnFn = baseRateEarn,
-  ) {}
+    groupCommit: GroupCommitOptions | false = { maxBatch: 200, maxInflight: 4 },
+  ) {
+    this.committer = groupCommit
+      ? new GroupCommitter<One, Result<EventOutcome>>(
+          (_clubId, items) => this.commitGroup(items),
+          (_clubId, item) => this.ingestAlone(item.club, item.input, item.claim),
+          groupCommit,
+        )
+      : null;
+  }
+
+  get groupCommitStats() {
+    return this.committer?.stats ?? null;
+  }
 
   /** The rules engine plugs in here. */
   setEarn(fn: EarnFn) {
     this.earn = fn;
   }
 
-  /** One event through the same path as a batch; the Idempotency-Key covers the outcome. */
-  async ingestOne(club: Club, input: EventInput, claim: IdempotencyClaim | null): Promise<Result<EventOutcome>> {
+  private validate: ValidateFn | null = null;
+  /** The event-type registry plugs in here: a failed check fails that event, nothing written. */
+  setValidate(fn: ValidateFn) {
+    this.validate = fn;
+  }
+
+  /**
+   * One event. With group commit (the default) it shares a transaction with the events
+   * that arrive alongside it and is answered after that commit.
+   */
+  ingestOne(club: Club, input: EventInput, claim: IdempotencyClaim | null): Promise<Result<EventOutcome>> {
+    return this.committer ? this.committer.submit(club.id, { club, input, claim }) : this.ingestAlone(club, input, claim);
+  }
+
+  /** One event in its own transaction; the Idempotency-Key covers the outcome. */
+  async ingestAlone(club: Club, input: EventInput, claim: IdempotencyClaim | null): Promise<Result<EventOutcome>> {
     const r = await inTx(this.db, async (tx) =>
       idempotent(tx, club.id, claim, 201, async () => {
         const [outcome] = await this.apply(tx, club, [input]);
@@ -95,17 +130,80 @@ export class EventService {
     return r.ok ? ok(r.value.value) : r;
   }
 
+  /**
+   * Many single requests in one transaction. Idempotency keys are looked up first (a replay
+   * or a conflict is answered without touching the ledger), repeated keys inside the group
+   * follow their first occurrence, and successful outcomes are stored under their keys
+   * before the commit. Failed outcomes are not stored — as in the single path, where a
+   * failure rolls back — so a retry runs again.
+   */
+  private async commitGroup(items: One[]): Promise<Result<EventOutcome>[]> {
+    const club = items[0]!.club;
+    return this.db.transaction().execute(async (tx) => {
+      const results: (Result<EventOutcome> | undefined)[] = new Array(items.length);
+      const keys = [...new Set(items.flatMap((i) => (i.claim ? [i.claim.key] : [])))];
+      const existing = new Map<string, { request_hash: string; response: unknown }>();
+      if (keys.length) {
+        const rows = await tx
+          .selectFrom('idempotency_keys')
+          .select(['key', 'request_hash', 'response'])
+          .where('club_id', '=', club.id)
+          .where('key', 'in', keys)
+          .execute();
+        for (const r of rows) existing.set(r.key as string, { request_hash: r.request_hash as string, response: r.response });
+      }
+      const toApply: number[] = [];
+      const firstByKey = new Map<string, number>();
+      const followers: [number, number][] = [];
+      items.forEach((it, i) => {
+        if (!it.claim) return void toApply.push(i);
+        const ex = existing.get(it.claim.key);
+        if (ex && ex.response !== null) {
+          results[i] = ex.request_hash === it.claim.requestHash ? ok(ex.response as EventOutcome) : fail('exists_with_different_body', 'this Idempotency-Key was used with another body');
+          return;
+        }
+        const first = firstByKey.get(it.claim.key);
+        if (first !== undefined) return void followers.push([i, first]);
+        firstByKey.set(it.claim.key, i);
+        toApply.push(i);
+      });
+      const outcomes = await this.apply(tx, club, toApply.map((i) => items[i]!.input));
+      toApply.forEach((i, k) => {
+        const o = outcomes[k]!;
+        results[i] = o.status === 'failed' ? fail(o.code as never, o.detail, { eventId: o.eventId }) : ok(o);
+      });
+      for (const [i, first] of followers) {
+        const same = items[i]!.claim!.requestHash === items[first]!.claim!.requestHash;
+        results[i] = same ? results[first] : fail('exists_with_different_body', 'this Idempotency-Key was used with another body');
+      }
+      const store = toApply.filter((i) => items[i]!.claim && results[i]!.ok);
+      if (store.length) {
+        const stored = await sql<{ key: string }>`
+          insert into idempotency_keys (club_id, key, request_hash, status_code, response)
+          select ${club.id}, k, h, 201, r::jsonb from unnest(${store.map((i) => items[i]!.claim!.key)}::text[], ${store.map((i) => items[i]!.claim!.requestHash)}::text[],
+                                                      ${store.map((i) => JSON.stringify((results[i] as { value: unknown }).value))}::text[]) as x(k, h, r)
+          on conflict (club_id, key) do nothing returning key`.execute(tx);
+        // A concurrent transaction claimed one of these keys meanwhile: redo one by one.
+        if (stored.rows.length !== store.length) throw new Error('idempotency key claimed concurrently');
+      }
+      return results as Result<EventOutcome>[];
+    });
+  }
+
   /** Applies events inside `tx`. Exposed for group commit, which batches single requests. */
   async apply(tx: Tx, club: Club, inputs: EventInput[]): Promise<EventOutcome[]> {
     const now = this.clock.now();
     const outcomes: EventOutcome[] = inputs.map((e) => ({ eventId: e.eventId, status: 'failed' }));
     const failWith = (i: number, code: string, detail?: string) => Object.assign(outcomes[i]!, { status: 'failed', code, ...(detail ? { detail } : {}) });
 
+    const invalid = this.validate ? await this.validate(tx, club, inputs) : null;
     // Members, in one query.
     const resolve = await this.members.resolveRefs(tx, club.id, inputs.map((e) => e.member));
     const seen = new Map<string, number>();
     const prepared: Prepared[] = [];
     inputs.forEach((input, index) => {
+      const invalidity = invalid?.[index];
+      if (invalidity) return failWith(index, invalidity.code, invalidity.detail);
       const occurredAt = input.occurredAt ? new Date(input.occurredAt) : now;
       if (occurredAt.getTime() > now.getTime() + MAX_FUTURE_SKEW_MS) return failWith(index, 'validation_failed', 'occurredAt is in the future');
       const member = resolve(input.member);

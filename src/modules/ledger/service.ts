@@ -218,24 +218,85 @@ export class LedgerService {
   }
 
   async hold(clubId: string, memberId: string, input: { points: number; unit?: Unit; reference?: string; ttlSeconds?: number }, ctx: Ctx): Promise<Result<HoldView>> {
-    const unit = input.unit ?? 'points';
     const r = await inTx(this.db, async (tx) =>
       idempotent(tx, clubId, ctx.idempotency ?? null, 201, async () => {
-        const g = await this.guard(tx, clubId, memberId);
-        if (!g.ok) return g;
-        const holdId = newId('hld');
-        const d = await this.debit(tx, clubId, memberId, unit, input.points, 'hold', SYSTEM.held, { holdId, actor: ctx.actor, memo: input.reference ?? null });
-        if (!d.ok) return d;
-        const now = this.clock.now();
-        const expiresAt = new Date(now.getTime() + (input.ttlSeconds ?? 900) * 1000);
-        await tx.insertInto('holds').values({
-          id: holdId, club_id: clubId, member_id: memberId, unit, amount: input.points, status: 'pending',
-          allocations: JSON.stringify(d.value.allocations), reference: input.reference ?? null, expires_at: expiresAt, created_at: now,
-        }).execute();
-        return ok<HoldView>({ id: holdId, memberId, unit, points: input.points, status: 'pending', reference: input.reference ?? null, expiresAt: expiresAt.toISOString(), createdAt: now.toISOString() });
+        const h = await this.holdInTx(tx, clubId, memberId, input, ctx);
+        if (!h.ok) return h;
+        const { allocations: _allocations, ...view } = h.value;
+        return ok<HoldView>(view);
       }),
     );
     return r.ok ? ok(r.value.value) : r;
+  }
+
+  // ---------------------------------------------------------------- in a caller's tx
+  // Thin public entry points for use cases that hold, capture, release or spend points
+  // together with their own writes in ONE transaction (rewards: points held and stock
+  // reserved atomically). Lock order stays the ledger's: the member's balance rows first.
+
+  /** A hold inside `tx`; returns the lots it took from (what a later return restores). */
+  async holdInTx(tx: Tx, clubId: string, memberId: string, input: { points: number; unit?: Unit; reference?: string; ttlSeconds?: number }, ctx: Ctx): Promise<Result<HoldView & { allocations: Allocation[] }>> {
+    const unit = input.unit ?? 'points';
+    const g = await this.guard(tx, clubId, memberId);
+    if (!g.ok) return g;
+    const holdId = newId('hld');
+    const d = await this.debit(tx, clubId, memberId, unit, input.points, 'hold', SYSTEM.held, { holdId, actor: ctx.actor, memo: input.reference ?? null });
+    if (!d.ok) return d;
+    const now = this.clock.now();
+    const expiresAt = new Date(now.getTime() + (input.ttlSeconds ?? 900) * 1000);
+    await tx.insertInto('holds').values({
+      id: holdId, club_id: clubId, member_id: memberId, unit, amount: input.points, status: 'pending',
+      allocations: JSON.stringify(d.value.allocations), reference: input.reference ?? null, expires_at: expiresAt, created_at: now,
+    }).execute();
+    return ok({ id: holdId, memberId, unit, points: input.points, status: 'pending' as const, reference: input.reference ?? null, expiresAt: expiresAt.toISOString(), createdAt: now.toISOString(), allocations: d.value.allocations });
+  }
+
+  /** Pending → posted inside `tx` (a retried capture of a posted hold is a no-op success). */
+  captureInTx(tx: Tx, clubId: string, holdId: string, ctx: Ctx): Promise<Result<HoldView>> {
+    return this.resolveHold(clubId, holdId, 'posted', ctx, tx);
+  }
+
+  /** Pending → voided inside `tx`: the points go back to their lots, exactly once. */
+  releaseInTx(tx: Tx, clubId: string, holdId: string, ctx: Ctx): Promise<Result<HoldView>> {
+    return this.resolveHold(clubId, holdId, 'voided', ctx, tx);
+  }
+
+  /** Spends available points inside `tx` (POS burn); returns the lots it took from. */
+  async spendInTx(tx: Tx, clubId: string, memberId: string, input: { points: number; unit?: Unit; memo?: string; meta?: Record<string, unknown> }, ctx: Ctx): Promise<Result<Posted & { allocations: Allocation[] }>> {
+    const unit = input.unit ?? 'points';
+    const g = await this.guard(tx, clubId, memberId);
+    if (!g.ok) return g;
+    const d = await this.debit(tx, clubId, memberId, unit, input.points, 'spend', SYSTEM.redeemed, { memo: input.memo ?? null, actor: ctx.actor, meta: input.meta ?? null });
+    if (!d.ok) return d;
+    return ok({ entryId: d.value.entryId, memberId, points: input.points, balance: d.value.balance, allocations: d.value.allocations });
+  }
+
+  /**
+   * Gives redeemed points back as NEW lots (a returned product, a refunded purchase paid
+   * with points): one lot per original allocation, keeping that lot's expiry when
+   * `keepExpiry`, else expiring at `expiresAt`. A new entry, never an edit.
+   */
+  async returnRedeemedInTx(tx: Tx, clubId: string, memberId: string, input: { allocations: Allocation[]; unit?: Unit; keepExpiry: boolean; expiresAt: Date | null; memo?: string; meta?: Record<string, unknown> }, ctx: Ctx): Promise<Result<{ entryId: string; points: number }>> {
+    const unit = input.unit ?? 'points';
+    const points = input.allocations.reduce((s, a) => s + a.amount, 0);
+    if (!(points > 0)) return fail('validation_failed', 'nothing to return');
+    await lockBalances(tx, clubId, [{ memberId, unit }]);
+    const now = this.clock.now();
+    const src = input.keepExpiry ? await lotsById(tx, clubId, input.allocations.map((a) => a.lotId)) : new Map<string, { expiresAt: Date | null }>();
+    const entryId = newId('jnl');
+    await this.post(tx, [{
+      id: entryId, clubId, kind: 'release', memberId, actor: ctx.actor, memo: input.memo ?? null, meta: { reason: 'returned', ...(input.meta ?? {}) },
+      lines: [
+        { account: SYSTEM.redeemed, memberId: null, unit, amount: -points },
+        { account: memberId, memberId, unit, amount: points },
+      ],
+      lots: input.allocations.filter((a) => a.amount > 0).map((a) => ({
+        id: newId('lot'), memberId, unit, amount: a.amount, availableAt: now,
+        expiresAt: input.keepExpiry ? (src.get(a.lotId)?.expiresAt ?? input.expiresAt) : input.expiresAt, eventId: null,
+      })),
+    }]);
+    await enqueue(tx, [{ clubId, topic: 'points.returned', payload: { memberId, points, unit, entryId } }]);
+    return ok({ entryId, points });
   }
 
   /** Pending → posted: the held points become redeemed. */

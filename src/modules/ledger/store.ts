@@ -52,12 +52,25 @@ export async function applyDeltas(tx: Executor, clubId: string, entries: EntryDr
   );
   const after = new Map<string, number>();
   if (accounts.length === 0) return after;
+  // Existing rows are UPDATEd and only missing ones INSERTed: PostgreSQL checks the CHECK
+  // (balance >= 0) on the *proposed* row of INSERT … ON CONFLICT before it resolves the
+  // conflict, so a debit (negative delta) through an upsert would always fail.
   const rows = await sql<{ member_id: string; unit: string; balance: number }>`
-    insert into member_balances (club_id, member_id, unit, balance, updated_at)
-    select ${clubId}, m, u, d, now() from unnest(${accounts.map((a) => a.memberId)}::text[], ${accounts.map((a) => a.unit)}::text[], ${accounts.map((a) => a.total)}::bigint[]) as t(m, u, d)
-    order by m, u
-    on conflict (club_id, member_id, unit) do update set balance = member_balances.balance + excluded.balance, updated_at = now()
-    returning member_id, unit, balance`.execute(tx);
+    with t as (
+      select m, u, d from unnest(${accounts.map((a) => a.memberId)}::text[], ${accounts.map((a) => a.unit)}::text[], ${accounts.map((a) => a.total)}::bigint[]) as t(m, u, d)
+    ), upd as (
+      update member_balances b set balance = b.balance + t.d, updated_at = now()
+      from t where b.club_id = ${clubId} and b.member_id = t.m and b.unit = t.u
+      returning b.member_id, b.unit, b.balance
+    ), ins as (
+      insert into member_balances (club_id, member_id, unit, balance, updated_at)
+      select ${clubId}, m, u, d, now() from t
+      where not exists (select 1 from upd where upd.member_id = t.m and upd.unit = t.u)
+      order by m, u
+      on conflict (club_id, member_id, unit) do update set balance = member_balances.balance + excluded.balance, updated_at = now()
+      returning member_id, unit, balance
+    )
+    select member_id, unit, balance from upd union all select member_id, unit, balance from ins`.execute(tx);
   const finals = new Map(rows.rows.map((r) => [key(r.member_id, r.unit), Number(r.balance)]));
   for (const [k, acc] of perAccount) {
     const fin = finals.get(k);

@@ -189,4 +189,10 @@ export class MemberService {
     const r = await db.selectFrom('members').select(['id', 'status']).where('club_id', '=', clubId).where('id', '=', id).executeTakeFirst();
     return r ? { id: r.id as string, status: r.status as string } : null;
   }
+
+  /** The tiers module's one write here: the member's current tier, in its transaction. */
+  async setTier(tx: Executor, clubId: string, memberId: string, tier: string | null): Promise<boolean> {
+    const r = await tx.updateTable('members').set({ tier, updated_at: new Date() }).where('club_id', '=', clubId).where('id', '=', memberId).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
 }

@@ -20,12 +20,12 @@ export interface Problem {
 export function problemOf(code: ResultCode, detail?: string, extra?: Record<string, unknown>): Problem {
   const c = RESULT_CODES[code];
   return {
+    ...(extra ?? {}), // first: an extra (e.g. a hold's `status: 'posted'`) must never override the HTTP status or code
     type: `urn:vafa:problem:${code}`,
     title: c.title,
     status: c.status,
     code,
     ...(detail ? { detail } : {}),
-    ...(extra ?? {}),
   };
 }
 

@@ -12,6 +12,7 @@ const MemberPage = lazy(() => import('./pages/MemberPage'));
 const ApiKeysPage = lazy(() => import('./pages/ApiKeysPage'));
 const SettingsPage = lazy(() => import('./pages/SettingsPage'));
 const AuditPage = lazy(() => import('./pages/AuditPage'));
+const OperatorsPage = lazy(() => import('./pages/OperatorsPage'));
 const UpcomingPage = lazy(() => import('./pages/UpcomingPage'));
 
 function PageLoader() {
@@ -52,6 +53,7 @@ export function AdminApp() {
           <Route path="api-keys" element={<ApiKeysPage />} />
           <Route path="settings" element={<SettingsPage />} />
           <Route path="audit" element={<AuditPage />} />
+          <Route path="operators" element={<OperatorsPage />} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Route>
       </Routes>

@@ -15,8 +15,10 @@ import {
   IconLogout,
   IconRules,
   IconSettings,
+  IconShield,
   IconTicket,
   IconTiers,
+  IconUser,
   IconUsers,
 } from '../shared/icons';
 import { useAdmin } from './session';
@@ -43,6 +45,7 @@ const SECTIONS: { title: MessageKey; items: Item[] }[] = [
   {
     title: 'nav.section.admin',
     items: [
+      { to: '/operators', label: 'nav.operators', icon: <IconShield />, need: 'owner' },
       { to: '/api-keys', label: 'nav.apiKeys', icon: <IconKey />, need: 'owner' },
       { to: '/settings', label: 'nav.settings', icon: <IconSettings /> },
       { to: '/audit', label: 'nav.audit', icon: <IconHistory />, need: 'write' },
@@ -83,7 +86,7 @@ export function AdminLayout() {
                 <UnstyledButton aria-label={t('nav.account')}>
                   <Group gap="xs" wrap="nowrap">
                     <Avatar color="brand" radius="xl" size={36}>
-                      {operator?.name?.slice(0, 1)}
+                      <IconUser size={18} />
                     </Avatar>
                     <Stack gap={0} visibleFrom="sm">
                       <Text size="sm" fw={600} lh={1.2}>

@@ -11,6 +11,7 @@ const HistoryPage = lazy(() => import('./pages/HistoryPage'));
 const ProfilePage = lazy(() => import('./pages/ProfilePage'));
 const InvitePage = lazy(() => import('./pages/InvitePage'));
 const SoonPage = lazy(() => import('./pages/SoonPage'));
+const RewardsPage = lazy(() => import('./pages/RewardsPage'));
 
 function Loading() {
   return (
@@ -41,7 +42,7 @@ export function MemberApp() {
           <Route index element={<HomePage />} />
           <Route path="history" element={<HistoryPage />} />
           <Route path="profile" element={<ProfilePage />} />
-          <Route path="rewards" element={<SoonPage section="rewards" />} />
+          <Route path="rewards" element={<RewardsPage />} />
           <Route path="festivals" element={<SoonPage section="festivals" />} />
           <Route path="invite" element={<InvitePage />} />
           <Route path="*" element={<Navigate to="/" replace />} />

@@ -75,8 +75,6 @@ export function JalaliDateInput({ label, value, onChange, description, required,
       value={locale === 'fa' ? toPersianDigits(value) : value}
       placeholder={digits('1403/12/30')}
       inputMode="numeric"
-      dir="ltr"
-      styles={{ input: { textAlign: locale === 'fa' ? 'right' : 'left' } }}
       autoComplete="off"
       onChange={(e) => onChange(normalizeDigits(e.currentTarget.value))}
       onBlur={() => setTouched(true)}

@@ -14,6 +14,9 @@ const STORAGE_KEY = 'vafa.locale';
 
 export type Vars = Record<string, string | number>;
 
+/** Wraps user text (a name, a memo) in Unicode isolates so it cannot reorder the sentence around it. */
+export const isolate = (s: string): string => `\u2068${s}\u2069`;
+
 export function translate(locale: Locale, key: MessageKey, vars?: Vars): string {
   const text = catalogues[locale][key] ?? catalogues.fa[key] ?? key;
   if (!vars) return text;

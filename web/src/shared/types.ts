@@ -90,3 +90,44 @@ export type Overview = {
 /** The optional profile fields whose completion the club rewards (the members module's list). */
 export const PROFILE_FIELDS = ['firstName', 'lastName', 'birthDate', 'city', 'gender', 'email', 'nationalCode', 'maritalStatus', 'education', 'interests'] as const;
 export type ProfileField = (typeof PROFILE_FIELDS)[number];
+
+export type RewardType = 'coupon' | 'product' | 'digital' | 'partner_voucher' | 'wallet_credit' | 'donation' | 'draw_ticket' | 'bundle';
+
+export type Reward = {
+  id: string;
+  type: RewardType;
+  title: LocalizedName;
+  description: LocalizedName;
+  imageUrl: string | null;
+  costPoints: number;
+  copayRials: number;
+  stock: number | null;
+  limit: { count: number; period: string } | null;
+  audience: { tiers: string[]; groups: string[] };
+  availableFrom: string | null;
+  availableUntil: string | null;
+  window?: { from: string | null; until: string | null };
+  config: Record<string, unknown>;
+  status: 'active' | 'archived';
+  createdAt: string;
+  codes?: { available?: number; issued?: number; total?: number; [k: string]: number | undefined };
+};
+
+export type CatalogueItem = Reward & { freshness: 'new' | 'rotated' | 'repeat'; timesTaken: number; redeemable: boolean; reason: string | null };
+
+export type Redemption = {
+  id: string;
+  memberId: string;
+  rewardId: string;
+  type: string;
+  status: 'pending' | 'fulfilled' | 'failed' | 'cancelled';
+  fulfilment: 'ordered' | 'shipped' | 'delivered' | 'cancelled' | null;
+  points: number;
+  copayRials: number;
+  quantity: number;
+  code: string | null;
+  codeExpiresAt: string | null;
+  delivery: Record<string, unknown> | null;
+  walletRials?: number;
+  createdAt: string;
+};

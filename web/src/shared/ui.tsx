@@ -21,10 +21,11 @@ export function MobileText({ value }: { value: string | null | undefined }) {
   return <Ltr>{f.digits(value.includes('*') ? value : prettyMobile(value))}</Ltr>;
 }
 
+/** Numeric codes (national code) follow the reader's digits; alphanumeric ones (C-10023, referral codes) stay as typed. */
 export function CodeText({ value }: { value: string | null | undefined }) {
   const f = useFormat();
   if (!value) return <>—</>;
-  return <Ltr>{f.digits(value)}</Ltr>;
+  return <Ltr>{/[A-Za-z]/.test(value) ? value : f.digits(value)}</Ltr>;
 }
 
 export function LanguageToggle({ variant = 'default' }: { variant?: 'default' | 'subtle' | 'white' }) {

@@ -3,7 +3,7 @@ import { ActionIcon, Alert, Badge, Button, Card, CopyButton, Group, Modal, Selec
 import { notifications } from '@mantine/notifications';
 import { confirmAction } from '../../shared/confirm';
 import { useQuery } from '../../shared/hooks';
-import { useI18n, type MessageKey } from '../../shared/i18n';
+import { isolate, useI18n, type MessageKey } from '../../shared/i18n';
 import { IconAlert, IconCheck, IconCopy, IconKey, IconPlus, IconTrash } from '../../shared/icons';
 import type { ApiKey } from '../../shared/types';
 import { EmptyBlock, ErrorAlert, Ltr, PageHeader, TableSkeleton, problemText } from '../../shared/ui';
@@ -34,11 +34,11 @@ export default function ApiKeysPage() {
   };
 
   const revoke = async (k: ApiKey) => {
-    const ok = await confirmAction({ title: t('apiKeys.revokeTitle'), body: t('apiKeys.revokeBody', { name: k.name }), confirmLabel: t('apiKeys.revoke'), danger: true });
+    const ok = await confirmAction({ title: t('apiKeys.revokeTitle'), body: t('apiKeys.revokeBody', { name: isolate(k.name) }), confirmLabel: t('apiKeys.revoke'), danger: true });
     if (!ok) return;
     try {
       await client.del(`/api/v1/api-keys/${k.id}`);
-      notifications.show({ color: 'teal', message: t('apiKeys.revoked', { name: k.name }) });
+      notifications.show({ color: 'teal', message: t('apiKeys.revoked', { name: isolate(k.name) }) });
       q.reload();
     } catch (e) {
       notifications.show({ color: 'red', message: problemText(e, t).title });
@@ -109,7 +109,7 @@ export default function ApiKeysPage() {
                     <Table.Td ta="end">
                       {can('owner') && (
                         <Tooltip label={t('apiKeys.revoke')}>
-                          <ActionIcon variant="subtle" color="red" onClick={() => revoke(k)} aria-label={t('apiKeys.revokeNamed', { name: k.name })}>
+                          <ActionIcon variant="subtle" color="red" onClick={() => revoke(k)} aria-label={t('apiKeys.revokeNamed', { name: isolate(k.name) })}>
                             <IconTrash size={18} />
                           </ActionIcon>
                         </Tooltip>

@@ -1,15 +1,16 @@
 import { useMemo } from 'react';
 import { Link } from 'react-router-dom';
-import { Badge, Button, Card, Grid, Group, Progress, SimpleGrid, Skeleton, Stack, Text, Title } from '@mantine/core';
+import { Alert, Badge, Button, Card, Grid, Group, Progress, SimpleGrid, Skeleton, Stack, Text, Title } from '@mantine/core';
 import { ApiError } from '../../shared/api';
 import { EChart, type ChartOption } from '../../shared/EChart';
 import { useQuery } from '../../shared/hooks';
 import { useI18n, type MessageKey } from '../../shared/i18n';
-import { IconCoins, IconFlame, IconGift, IconUsers, IconWallet, IconStar } from '../../shared/icons';
+import { IconAlert, IconCoins, IconFlame, IconGift, IconUsers, IconWallet, IconStar } from '../../shared/icons';
 import type { Overview } from '../../shared/types';
 import { EmptyBlock, ErrorAlert, PageHeader, StatCard } from '../../shared/ui';
 import { useFormat } from '../../shared/useFormat';
 import { useAdmin } from '../session';
+import { LedgerCard } from '../components/LedgerCard';
 
 const SERIES: { key: 'issued' | 'redeemed' | 'expired'; label: MessageKey; color: string }[] = [
   { key: 'issued', label: 'dashboard.issued', color: '#0f766e' },
@@ -31,6 +32,8 @@ export default function DashboardPage() {
   );
   const o = q.data ?? undefined;
   const loading = q.loading;
+  const missing = !q.loading && q.data === null;
+  const dash = (v: string) => (missing ? '—' : v);
   const font = 'Vazirmatn, Tahoma, sans-serif';
 
   const lineOption = useMemo<ChartOption | null>(() => {
@@ -94,20 +97,25 @@ export default function DashboardPage() {
     <>
       <PageHeader title={t('dashboard.title')} subtitle={t('dashboard.subtitle', { club: f.name(session?.club.name) })} />
       {q.error ? <ErrorAlert error={q.error} onRetry={q.reload} /> : null}
+      {missing && (
+        <Alert variant="light" color="gray" icon={<IconAlert />} mb="md">
+          {t('dashboard.noStats')}
+        </Alert>
+      )}
       <SimpleGrid cols={{ base: 1, xs: 2, lg: 3 }} spacing="md" mb="md">
-        <StatCard label={t('dashboard.members')} value={f.num(o?.members ?? 0)} icon={<IconUsers />} loading={loading} hint={t('dashboard.membersHint')} />
+        <StatCard label={t('dashboard.members')} value={dash(f.num(o?.members ?? 0))} icon={<IconUsers />} loading={loading} hint={t('dashboard.membersHint')} />
         <StatCard
           label={t('dashboard.active30')}
-          value={f.num(o?.active30 ?? 0)}
+          value={dash(f.num(o?.active30 ?? 0))}
           icon={<IconFlame />}
           color="orange"
           loading={loading}
-          hint={t('dashboard.activeShare', { p: f.percent(activeShare), n90: f.num(o?.active90 ?? 0) })}
+          hint={missing ? undefined : t('dashboard.activeShare', { p: f.percent(activeShare), n90: f.num(o?.active90 ?? 0) })}
         />
-        <StatCard label={t('dashboard.liability')} value={f.money(o?.liabilityRials ?? 0)} icon={<IconWallet />} color="grape" loading={loading} hint={t('dashboard.liabilityHint')} />
-        <StatCard label={t('dashboard.pointsOutstanding')} value={f.num(o?.pointsOutstanding ?? 0)} icon={<IconCoins />} color="teal" loading={loading} hint={t('dashboard.pointsOutstandingHint')} />
-        <StatCard label={t('dashboard.redemptionRate')} value={f.percent(o?.redemptionRate ?? 0)} icon={<IconGift />} color="yellow" loading={loading} hint={t('dashboard.redemptionRateHint')} />
-        <StatCard label={t('dashboard.active90')} value={f.num(o?.active90 ?? 0)} icon={<IconStar />} color="blue" loading={loading} hint={t('dashboard.active90Hint')} />
+        <StatCard label={t('dashboard.liability')} value={dash(f.money(o?.liabilityRials ?? 0))} icon={<IconWallet />} color="grape" loading={loading} hint={t('dashboard.liabilityHint')} />
+        <StatCard label={t('dashboard.pointsOutstanding')} value={dash(f.num(o?.pointsOutstanding ?? 0))} icon={<IconCoins />} color="teal" loading={loading} hint={t('dashboard.pointsOutstandingHint')} />
+        <StatCard label={t('dashboard.redemptionRate')} value={dash(f.percent(o?.redemptionRate ?? 0))} icon={<IconGift />} color="yellow" loading={loading} hint={t('dashboard.redemptionRateHint')} />
+        <StatCard label={t('dashboard.active90')} value={dash(f.num(o?.active90 ?? 0))} icon={<IconStar />} color="blue" loading={loading} hint={t('dashboard.active90Hint')} />
       </SimpleGrid>
 
       <Grid gap="md">
@@ -132,13 +140,20 @@ export default function DashboardPage() {
             {loading ? <Skeleton height={300} /> : tierOption ? <EChart option={tierOption} label={t('dashboard.tiers')} /> : <EmptyBlock title={t('dashboard.noTiers')} description={t('dashboard.noTiersHint')} />}
           </Card>
         </Grid.Col>
-        <Grid.Col span={{ base: 12, lg: 6 }}>
+        <Grid.Col span={{ base: 12, lg: 4 }}>
+          <LedgerCard />
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, lg: 4 }}>
           <Card h="100%">
             <Title order={3} fz="md" mb="md">
               {t('dashboard.activeMembers')}
             </Title>
             {loading ? (
               <Skeleton height={80} />
+            ) : missing ? (
+              <Text size="sm" c="dimmed">
+                —
+              </Text>
             ) : (
               <Stack gap="md">
                 <ActiveBar label={t('dashboard.active30')} n={o?.active30 ?? 0} of={o?.members ?? 0} />
@@ -150,7 +165,7 @@ export default function DashboardPage() {
             )}
           </Card>
         </Grid.Col>
-        <Grid.Col span={{ base: 12, lg: 6 }}>
+        <Grid.Col span={{ base: 12, lg: 4 }}>
           <Card h="100%">
             <Title order={3} fz="md" mb="md">
               {t('dashboard.topRewards')}
@@ -197,9 +212,14 @@ function ActiveBar({ label, n, of }: { label: string; n: number; of: number }) {
     <div>
       <Group justify="space-between" mb={6}>
         <Text size="sm">{label}</Text>
-        <Text size="sm" fw={600} className="vafa-num">
-          {f.num(n)} · {f.percent(share)}
-        </Text>
+        <Group gap={6} wrap="nowrap">
+          <Text size="sm" fw={600} className="vafa-num">
+            {f.num(n)}
+          </Text>
+          <Text size="xs" c="dimmed" className="vafa-num">
+            ({f.percent(share)})
+          </Text>
+        </Group>
       </Group>
       <Progress value={share * 100} size="lg" radius="xl" aria-label={label} />
     </div>

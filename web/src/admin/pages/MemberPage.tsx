@@ -26,8 +26,8 @@ import { qs } from '../../shared/api';
 import { confirmAction } from '../../shared/confirm';
 import { normalizeDigits } from '../../shared/digits';
 import { useCursorPages, useQuery } from '../../shared/hooks';
-import { useI18n, type MessageKey } from '../../shared/i18n';
-import { IconAdjust, IconChevronStart, IconCoins, IconHistory, IconHourglass, IconShare, IconTiers, IconWallet } from '../../shared/icons';
+import { isolate, useI18n, type MessageKey } from '../../shared/i18n';
+import { IconAdjust, IconUser, IconChevronStart, IconCoins, IconHistory, IconHourglass, IconShare, IconTiers, IconWallet } from '../../shared/icons';
 import type { Balance, HistoryEntry, Member, Page } from '../../shared/types';
 import { CodeText, ComingSoon, EmptyBlock, ErrorAlert, Ltr, MobileText, Pager, SignedPoints, StatCard, TableSkeleton } from '../../shared/ui';
 import { useFormat } from '../../shared/useFormat';
@@ -58,8 +58,9 @@ export default function MemberPage() {
   const member = useQuery<Member>(`member|${id}`, (signal) => client.get<Member>(`/api/v1/members/${id}`, signal));
   const balance = useQuery<Balance>(`balance|${id}`, (signal) => client.get<Balance>(`/api/v1/members/${id}/balance`, signal));
   const [historyKey, setHistoryKey] = useState(0);
-  const history = useCursorPages<HistoryEntry>(`history|${id}|${historyKey}`, (cursor, signal) =>
-    client.get<Page<HistoryEntry>>(`/api/v1/members/${id}/history${qs({ cursor, limit: 20 })}`, signal),
+  const [unit, setUnit] = useState<'points' | 'rials'>('points');
+  const history = useCursorPages<HistoryEntry>(`history|${id}|${unit}|${historyKey}`, (cursor, signal) =>
+    client.get<Page<HistoryEntry>>(`/api/v1/members/${id}/history${qs({ unit, cursor, limit: 20 })}`, signal),
   );
   const m = member.data;
   const b = balance.data;
@@ -96,7 +97,7 @@ export default function MemberPage() {
           {m ? (
             <Group gap="md" wrap="nowrap">
               <Avatar size={56} radius="xl" color="brand" variant="light">
-                {(m.firstName ?? m.lastName ?? '؟').slice(0, 1)}
+                <IconUser size={28} />
               </Avatar>
               <div>
                 <Group gap="xs">
@@ -176,6 +177,17 @@ export default function MemberPage() {
                   </Tabs.Tab>
                 </Tabs.List>
                 <Tabs.Panel value="history" p="md">
+                  <SegmentedControl
+                    mb="md"
+                    size="xs"
+                    aria-label={t('history.unit')}
+                    value={unit}
+                    onChange={(v) => setUnit(v as 'points' | 'rials')}
+                    data={[
+                      { value: 'points', label: t('history.unitPoints') },
+                      { value: 'rials', label: t('history.unitWallet') },
+                    ]}
+                  />
                   {history.error ? (
                     <ErrorAlert error={history.error} onRetry={history.reload} />
                   ) : history.loading && !history.data ? (
@@ -293,7 +305,7 @@ export default function MemberPage() {
                   {m.groups.length ? (
                     <Group gap={4}>
                       {m.groups.map((g) => (
-                        <Badge key={g} variant="light" color="gray" size="sm">
+                        <Badge key={g} variant="light" color="gray" size="sm" tt="none">
                           {g}
                         </Badge>
                       ))}
@@ -376,7 +388,7 @@ function AdjustForm({ member, available, onDone }: { member: Member; available: 
     const signed = direction === 'add' ? n : -n;
     const ok = await confirmAction({
       title: t('adjust.confirmTitle'),
-      body: t(direction === 'add' ? 'adjust.confirmAdd' : 'adjust.confirmDeduct', { n: f.num(n), name: memberName(member) || t('member.unnamed'), reason: reason.trim() }),
+      body: t(direction === 'add' ? 'adjust.confirmAdd' : 'adjust.confirmDeduct', { n: f.num(n), name: isolate(memberName(member) || t('member.unnamed')), reason: isolate(reason.trim()) }),
       confirmLabel: t('adjust.confirm'),
       danger: direction === 'deduct',
     });

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router-dom';
-import { Badge, Button, Card, Group, Modal, Progress, Table, Text, TextInput } from '@mantine/core';
+import { Badge, Button, Card, Group, Modal, Progress, Select, Table, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { qs } from '../../shared/api';
@@ -25,11 +25,23 @@ export default function MembersPage() {
   const [params, setParams] = useSearchParams();
   const [search, setSearch] = useState(params.get('q') ?? '');
   const [q] = useDebouncedValue(normalizeDigits(search).trim(), 300);
+  const [status, setStatus] = useState<string | null>(params.get('status'));
+  const [groupInput, setGroupInput] = useState(params.get('group') ?? '');
+  const [group] = useDebouncedValue(groupInput.trim().toLowerCase(), 300);
   const [creating, setCreating] = useState(false);
+  const filtered = Boolean(q || status || group);
 
-  const pages = useCursorPages<Member>(`members|${q}`, (cursor, signal) =>
-    client.get<Page<Member>>(`/api/v1/members${qs({ q, limit: PAGE_SIZE, cursor })}`, signal),
+  const pages = useCursorPages<Member>(`members|${q}|${status ?? ''}|${group}`, (cursor, signal) =>
+    client.get<Page<Member>>(`/api/v1/members${qs({ q, status, group, limit: PAGE_SIZE, cursor })}`, signal),
   );
+  const updateParams = (patch: Record<string, string | null>) => {
+    const next = new URLSearchParams(params);
+    for (const [k, v] of Object.entries(patch)) {
+      if (v) next.set(k, v);
+      else next.delete(k);
+    }
+    setParams(next, { replace: true });
+  };
   const items = pages.data?.items ?? [];
 
   return (
@@ -55,10 +67,36 @@ export default function MembersPage() {
             value={search}
             onChange={(e) => {
               setSearch(e.currentTarget.value);
-              setParams(e.currentTarget.value ? { q: e.currentTarget.value } : {}, { replace: true });
+              updateParams({ q: e.currentTarget.value });
             }}
             type="search"
             aria-label={t('members.search')}
+          />
+          <Select
+            w={170}
+            aria-label={t('member.status')}
+            placeholder={t('members.allStatuses')}
+            value={status}
+            onChange={(v) => {
+              setStatus(v);
+              updateParams({ status: v });
+            }}
+            clearable
+            data={[
+              { value: 'active', label: t('status.active') },
+              { value: 'suspended', label: t('status.suspended') },
+              { value: 'closed', label: t('status.closed') },
+            ]}
+          />
+          <TextInput
+            w={170}
+            aria-label={t('members.groupFilter')}
+            placeholder={t('members.groupFilter')}
+            value={groupInput}
+            onChange={(e) => {
+              setGroupInput(e.currentTarget.value);
+              updateParams({ group: e.currentTarget.value });
+            }}
           />
         </Group>
         {pages.error ? (
@@ -70,10 +108,10 @@ export default function MembersPage() {
         ) : items.length === 0 ? (
           <EmptyBlock
             icon={<IconUsers size={28} />}
-            title={q ? t('members.noMatch') : t('members.empty')}
-            description={q ? t('members.noMatchHint') : t('members.emptyHint')}
+            title={filtered ? t('members.noMatch') : t('members.empty')}
+            description={filtered ? t('members.noMatchHint') : t('members.emptyHint')}
             action={
-              !q && can('write') ? (
+              !filtered && can('write') ? (
                 <Button variant="light" onClick={() => setCreating(true)}>
                   {t('member.new')}
                 </Button>
@@ -105,7 +143,7 @@ export default function MembersPage() {
                       {m.groups.length > 0 && (
                         <Group gap={4} mt={4}>
                           {m.groups.slice(0, 3).map((g) => (
-                            <Badge key={g} size="xs" variant="light" color="gray">
+                            <Badge key={g} size="xs" variant="light" color="gray" tt="none">
                               {g}
                             </Badge>
                           ))}

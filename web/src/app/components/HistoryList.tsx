@@ -46,7 +46,12 @@ export function HistoryList({ items }: { items: HistoryEntry[] }) {
                   )}
                 </Group>
                 <Text size="xs" c="dimmed" truncate>
-                  {h.memo ? `${h.memo} · ` : ''}
+                  {h.memo ? (
+                    <>
+                      <bdi>{h.memo}</bdi>
+                      {' · '}
+                    </>
+                  ) : null}
                   {f.date(h.at, 'dateTime')}
                 </Text>
               </div>

@@ -1,13 +1,15 @@
+import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { Anchor, Badge, Button, Card, Group, Paper, Progress, SimpleGrid, Skeleton, Stack, Text, ThemeIcon, Title, UnstyledButton } from '@mantine/core';
 import { qs } from '../../shared/api';
 import { useQuery } from '../../shared/hooks';
-import { useI18n } from '../../shared/i18n';
+import { isolate, useI18n } from '../../shared/i18n';
 import { IconConfetti, IconGift, IconHistory, IconHourglass, IconShare, IconUser, IconWallet } from '../../shared/icons';
 import type { Balance, HistoryEntry, Member, Page } from '../../shared/types';
 import { EmptyBlock, ErrorAlert } from '../../shared/ui';
 import { useFormat } from '../../shared/useFormat';
 import { HistoryList } from '../components/HistoryList';
+import { ConvertModal } from '../components/ConvertModal';
 import { useMemberSession } from '../session';
 
 export default function HomePage() {
@@ -25,12 +27,13 @@ export default function HomePage() {
   const m = me.data ?? session?.member;
   const b = balance.data;
   const worth = b && club ? b.points.available * club.pointValueRials : null;
+  const [converting, setConverting] = useState(false);
 
   return (
     <Stack gap="md">
       <div>
         <Title order={1} fz={22}>
-          {m?.firstName ? t('app.home.hello', { name: m.firstName }) : t('app.home.helloAnon')}
+          {m?.firstName ? t('app.home.hello', { name: isolate(m.firstName) }) : t('app.home.helloAnon')}
         </Title>
         <Text size="sm" c="dimmed">
           {t('app.home.subtitle')}
@@ -59,11 +62,18 @@ export default function HomePage() {
             <Text fw={500}>{t('unit.pointsName')}</Text>
           </Group>
         )}
-        {worth !== null && (
-          <Text size="sm" style={{ opacity: 0.85 }}>
-            {t('app.home.worth', { amount: f.money(worth) })}
-          </Text>
-        )}
+        <Group justify="space-between" align="center" mt={2}>
+          {worth !== null && (
+            <Text size="sm" style={{ opacity: 0.85 }}>
+              {t('app.home.worth', { amount: f.money(worth) })}
+            </Text>
+          )}
+          {club && b && b.points.available > 0 && (
+            <Button size="compact-sm" variant="white" color="brand" onClick={() => setConverting(true)} leftSection={<IconWallet size={14} />}>
+              {t('app.convert.open')}
+            </Button>
+          )}
+        </Group>
         <SimpleGrid cols={2} mt="lg" spacing="sm">
           <Paper radius="lg" p="sm" style={{ background: 'rgba(255,255,255,.12)' }} c="white">
             <Group gap={6} wrap="nowrap">
@@ -160,6 +170,18 @@ export default function HomePage() {
           <HistoryList items={recent.data!.items} />
         )}
       </Card>
+      {club && b && (
+        <ConvertModal
+          opened={converting}
+          onClose={() => setConverting(false)}
+          available={b.points.available}
+          club={club}
+          onDone={() => {
+            balance.reload();
+            recent.reload();
+          }}
+        />
+      )}
       {club && (
         <Group justify="center">
           <Badge variant="light" color="gray" size="lg" style={{ textTransform: 'none' }}>

@@ -1,0 +1,131 @@
+/**
+ * What the bench knows about the machine: cores, memory, CPU time per process (from /proc),
+ * so each scenario can say where its CPU went (server, PostgreSQL, load generator, other).
+ * Linux only; elsewhere the CPU figures are null.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+
+const TICK_MS = 10; // USER_HZ is 100 on every Linux we run on (getconf CLK_TCK)
+
+function read(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** utime + stime of one process, in ms; null when it is gone. */
+export function procCpuMs(pid: number): number | null {
+  const s = read(`/proc/${pid}/stat`);
+  if (!s) return null;
+  // comm may hold spaces: fields after the last ')'.
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * TICK_MS; // fields 14 and 15 (1-based) of the full line
+}
+
+/** Sum of CPU ms of every process whose name is `postgres` (server, backends, walwriter…). */
+export function postgresCpuMs(): number | null {
+  let total = 0;
+  let seen = false;
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return null;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    const s = read(`/proc/${e}/stat`);
+    if (!s) continue;
+    const comm = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
+    if (comm !== 'postgres') continue;
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    total += (Number(f[11]) + Number(f[12])) * TICK_MS;
+    seen = true;
+  }
+  return seen ? total : null;
+}
+
+/** Whole-machine busy and total CPU ms (all cores) from /proc/stat. */
+export function machineCpuMs(): { busy: number; total: number } | null {
+  const s = read('/proc/stat');
+  if (!s) return null;
+  const f = s.split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy: busy * TICK_MS, total: (busy + idle + iowait) * TICK_MS };
+}
+
+/** VmRSS and VmHWM of a process, in MB. */
+export function procMemMb(pid: number): { rss: number; hwm: number } | null {
+  const s = read(`/proc/${pid}/status`);
+  if (!s) return null;
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN);
+  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+}
+
+export interface CpuSnapshot {
+  at: number;
+  server: number | null;
+  postgres: number | null;
+  self: number;
+  machine: { busy: number; total: number } | null;
+}
+
+export function cpuSnapshot(serverPid: number | null, withPostgres: boolean): CpuSnapshot {
+  const u = process.cpuUsage();
+  return {
+    at: performance.now(),
+    server: serverPid ? procCpuMs(serverPid) : null,
+    postgres: withPostgres ? postgresCpuMs() : null,
+    self: (u.user + u.system) / 1000,
+    machine: machineCpuMs(),
+  };
+}
+
+/** CPU use between two snapshots, as "cores busy" (1.0 = one core fully used). */
+export interface CpuUse {
+  wallMs: number;
+  serverCores: number | null;
+  postgresCores: number | null;
+  generatorCores: number;
+  machineCores: number | null;
+  otherCores: number | null;
+  cores: number;
+}
+
+export function cpuUse(a: CpuSnapshot, b: CpuSnapshot): CpuUse {
+  const wall = b.at - a.at;
+  const d = (x: number | null, y: number | null) => (x === null || y === null ? null : (y - x) / wall);
+  const server = d(a.server, b.server);
+  const postgres = d(a.postgres, b.postgres);
+  const generator = (b.self - a.self) / wall;
+  const cores = os.cpus().length;
+  const machine = a.machine && b.machine ? ((b.machine.busy - a.machine.busy) / Math.max(1, b.machine.total - a.machine.total)) * cores : null;
+  const other = machine === null ? null : machine - (server ?? 0) - (postgres ?? 0) - generator;
+  return { wallMs: wall, serverCores: server, postgresCores: postgres, generatorCores: generator, machineCores: machine, otherCores: other, cores };
+}
+
+/** Busy cores over a short window before a run: other sessions on a shared box skew figures. */
+export async function backgroundLoad(ms = 1000): Promise<number | null> {
+  const a = machineCpuMs();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = machineCpuMs();
+  if (!a || !b) return null;
+  return ((b.busy - a.busy) / Math.max(1, b.total - a.total)) * os.cpus().length;
+}
+
+export function machineInfo() {
+  const cpus = os.cpus();
+  return {
+    host: os.hostname(),
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memoryMb: Math.round(os.totalmem() / 2 ** 20),
+    node: process.version,
+    loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+}

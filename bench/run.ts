@@ -1,0 +1,440 @@
+/**
+ * `npm run bench` — earn throughput and latency of the real server over HTTP, on
+ * PostgreSQL and PGlite, against a raw-SQL baseline of the same writes, in one run.
+ *
+ *   npm run bench                          full run (~6 min)
+ *   npm run bench -- --quick               ~1 min subset
+ *   npm run bench -- --only single,batch   named scenarios (single, closed, batch, hot,
+ *                                          baseline, pgbench, roundtrips)
+ *   npm run bench -- --engines postgres    postgres | pglite | both (default)
+ *   npm run bench -- --members 10000 --step-seconds 10 --profile
+ *
+ * --profile runs the PostgreSQL server with --cpu-prof and prints where its CPU went.
+ * Writes bench/results/latest.json and bench/results/throughput.svg. A benchmark, not a
+ * test: targets are printed PASS/FAIL and never fail the process.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { closedLoop, openLoop, purchases, type LoadResult, type Target as HttpTarget } from './load.js';
+import { backgroundLoad, cpuSnapshot, cpuUse, machineInfo } from './machine.js';
+import { createDatabase, dbCounters, dropDatabases, outboxBacklog, pgAvailable, serverInfo, type PgServerInfo } from './pgadmin.js';
+import { openEngine, seed } from './seed.js';
+import { ROOT, startServer, type RunningServer } from './server.js';
+import { hasPgbench, prepareBaseline, runBaseline, runPgbench, type BaselineResult } from './baseline.js';
+import { measureRoundTrips, type RoundTrips } from './roundtrips.js';
+import { baselineTable, chartSvg, scenarioTable, targetsTable, type EngineRun, type ScenarioResult, type Target } from './report.js';
+import { summariseProfile, type ProfileSummary } from './profile.js';
+
+// ------------------------------------------------------------------------------ options
+
+const SCENARIOS = ['single', 'closed', 'batch', 'hot', 'baseline', 'pgbench', 'roundtrips'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+type Engine = 'postgres' | 'pglite';
+
+function parseArgs(argv: string[]) {
+  const get = (name: string) => {
+    const i = argv.indexOf(name);
+    if (i >= 0) return argv[i + 1];
+    const eq = argv.find((a) => a.startsWith(`${name}=`));
+    return eq ? eq.slice(name.length + 1) : undefined;
+  };
+  const quick = argv.includes('--quick');
+  const onlyRaw = get('--only');
+  const only = onlyRaw ? new Set(onlyRaw.split(',').map((s) => s.trim()).filter(Boolean)) : null;
+  for (const s of only ?? []) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario "${s}"; known: ${SCENARIOS.join(', ')}`);
+  const enginesRaw = get('--engines') ?? 'both';
+  const engines: Engine[] = enginesRaw === 'both' ? ['postgres', 'pglite'] : (enginesRaw.split(',') as Engine[]);
+  const stepMs = Number(get('--step-seconds') ?? (quick ? 4 : 10)) * 1000;
+  return {
+    quick,
+    only,
+    engines,
+    profile: argv.includes('--profile'),
+    members: Number(get('--members') ?? (quick ? 2000 : 10_000)),
+    stepMs,
+    warmupMs: quick ? 2000 : 4000,
+    ladder: {
+      postgres: quick ? [500, 1500, 3000] : [250, 500, 1000, 1500, 2000, 3000],
+      pglite: quick ? [250, 800] : [100, 250, 500, 800, 1000, 1500],
+    } as Record<Engine, number[]>,
+    openConnections: 64,
+    closedConns: quick ? [32] : [32, 64],
+    batchConns: { postgres: quick ? [1] : [1, 4], pglite: [1] } as Record<Engine, number[]>,
+    hotConns: 32,
+    baselineConns: 20, // = the server's pool (openPostgres default max)
+    baselineBatchConns: quick ? [1] : [1, 4],
+    roundTrips: quick ? { singles: 100, batches: 1 } : { singles: 300, batches: 3 },
+    has: (s: Scenario) => !only || only.has(s),
+  };
+}
+type Options = ReturnType<typeof parseArgs>;
+
+// ------------------------------------------------------------------------------ helpers
+
+const log = (s = '') => process.stdout.write(`${s}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const RUN = `b${Date.now().toString(36)}`;
+
+function versionOf(pkg: string): string {
+  try {
+    const req = createRequire(path.join(ROOT, 'package.json'));
+    let dir = path.dirname(req.resolve(pkg));
+    for (let i = 0; i < 6; i++) {
+      try {
+        const j = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
+        if (j.name === pkg) return j.version;
+      } catch {
+        /* keep climbing */
+      }
+      dir = path.dirname(dir);
+    }
+  } catch {
+    /* not installed */
+  }
+  return 'unknown';
+}
+
+interface Ctx {
+  engine: Engine;
+  server: RunningServer;
+  target: HttpTarget;
+  memberIds: string[];
+  dbUrl: string | null;
+}
+
+async function measure(ctx: Ctx, scenario: ScenarioResult['scenario'], name: string, run: () => Promise<LoadResult>): Promise<ScenarioResult> {
+  const pg = ctx.engine === 'postgres' && ctx.dbUrl;
+  const c0 = pg ? await dbCounters(ctx.dbUrl!) : null;
+  ctx.server.memory.begin(name);
+  const a = cpuSnapshot(ctx.server.pid, ctx.engine === 'postgres');
+  const load = await run();
+  const b = cpuSnapshot(ctx.server.pid, ctx.engine === 'postgres');
+  const mem = ctx.server.memory.end();
+  const c1 = pg ? await dbCounters(ctx.dbUrl!) : null;
+  const cpu = cpuUse(a, b);
+  const ev = Math.max(1, load.eventsOk);
+  const perEvent = (cores: number | null) => (cores === null ? null : Math.round(((cores * cpu.wallMs) / ev) * 1000) / 1000);
+  const r: ScenarioResult = {
+    engine: ctx.engine,
+    scenario,
+    name,
+    load,
+    peakRssMb: mem.peakRssMb,
+    cpu,
+    cpuMsPerEvent: { server: perEvent(cpu.serverCores), postgres: perEvent(cpu.postgresCores) },
+    walBytesPerEvent: c0 && c1 ? Math.round((c1.walBytes - c0.walBytes) / ev) : null,
+    commitsPerEvent: c0 && c1 ? Math.round(((c1.commits - c0.commits) / ev) * 1000) / 1000 : null,
+    outboxBacklog: pg ? await outboxBacklog(ctx.dbUrl!) : null,
+  };
+  const l = r.load;
+  log(
+    `  ${name.padEnd(24)} ${String(l.eventsPerSec).padStart(7)} events/s  p50 ${l.latencyMs.p50} p99 ${l.latencyMs.p99} max ${Math.round(l.latencyMs.max)} ms` +
+      `  late ${l.late} dropped ${l.dropped} timeouts ${l.timeouts} errors ${l.errors}  RSS ${r.peakRssMb} MB` +
+      `  cpu srv ${cpu.serverCores?.toFixed(2) ?? '–'} pg ${cpu.postgresCores?.toFixed(2) ?? '–'} gen ${cpu.generatorCores.toFixed(2)} other ${cpu.otherCores?.toFixed(2) ?? '–'}` +
+      (r.walBytesPerEvent !== null ? `  WAL ${r.walBytesPerEvent} B/ev` : ''),
+  );
+  for (const e of l.errorSamples.slice(0, 2)) log(`      error sample: ${e}`);
+  await sleep(500);
+  return r;
+}
+
+const saturated = (l: LoadResult) => l.offeredPerSec !== null && (l.eventsPerSec < 0.95 * l.offeredPerSec || l.dropped > 0 || l.timeouts > 0 || l.errors > 0);
+
+// ------------------------------------------------------------------------------ one engine
+
+async function benchEngine(engine: Engine, o: Options, pgUrl: string | null, tmpRoot: string): Promise<{ run: EngineRun; roundTrips: RoundTrips | null; profile: ProfileSummary | null; dataDir: string }> {
+  const dataDir = path.join(tmpRoot, engine);
+  mkdirSync(dataDir, { recursive: true });
+  log(`\n== ${engine} ==`);
+  // Setup in-process, then close: the child owns the database (PGlite has one owner).
+  const db = await openEngine(engine, engine === 'postgres' ? pgUrl! : path.join(dataDir, 'pglite'));
+  const seeded = await seed(db, o.members);
+  await db.close();
+  log(`  setup: club, API key, ${o.members.toLocaleString('en-US')} members in ${seeded.setupMs} ms (${seeded.engineVersion.split(' on ')[0]})`);
+
+  let roundTrips: RoundTrips | null = null;
+  if (engine === 'postgres' && o.has('roundtrips')) {
+    roundTrips = await measureRoundTrips(pgUrl!, seeded.clubId, seeded.memberIds, { ...o.roundTrips, run: `${RUN}-rt` });
+    log(`  round trips (in-process, sequential): single event ${roundTrips.single.statementsPerEvent} statements, ${roundTrips.single.meanMsPerEvent} ms/event; batch of 1000: ${roundTrips.batch.statementsPerCall} statements, ${roundTrips.batch.msPerCall} ms (${roundTrips.batch.eventsPerSec.toLocaleString('en-US')} events/s)`);
+  }
+
+  const profDir = o.profile ? path.join(os.tmpdir(), `vafa-bench-cpuprof-${RUN}-${engine}`) : undefined;
+  const server = await startServer({ engine, databaseUrl: pgUrl ?? undefined, dataDir, cpuProfDir: profDir });
+  log(`  server pid ${server.pid} ready in ${server.coldStartMs} ms (self-reported ${server.selfReportedReadyMs ?? '?'} ms), ${server.url}`);
+  const ctx: Ctx = { engine, server, target: { host: '127.0.0.1', port: server.port, apiKey: seeded.apiKey }, memberIds: seeded.memberIds, dbUrl: pgUrl };
+  const scenarios: ScenarioResult[] = [];
+  let sustainable: number | null = null;
+  let hwm = 0;
+  let exitCode: number | null = null;
+  const rule = 'highest offered rate with achieved ≥ 95 % of offered, no drops, timeouts or errors, p99 ≤ 30 ms';
+  try {
+    if (o.has('single')) {
+      await measure(ctx, 'warmup', 'warm-up', () =>
+        openLoop({ target: ctx.target, rate: o.ladder[engine][0]!, durationMs: o.warmupMs, connections: o.openConnections, make: purchases(`${RUN}-${engine}-w`, ctx.memberIds) }),
+      );
+      for (const rate of o.ladder[engine]) {
+        const r = await measure(ctx, 'single', `single open ${rate}/s`, () =>
+          openLoop({ target: ctx.target, rate, durationMs: o.stepMs, connections: o.openConnections, make: purchases(`${RUN}-${engine}-o${rate}`, ctx.memberIds) }),
+        );
+        scenarios.push(r);
+        if (!saturated(r.load) && r.load.latencyMs.p99 <= 30) sustainable = rate;
+        if (saturated(r.load)) {
+          log('  (saturated: the ladder stops here)');
+          break;
+        }
+      }
+    }
+    if (o.has('closed'))
+      for (const c of o.closedConns)
+        scenarios.push(await measure(ctx, 'closed', `single closed c=${c}`, () => closedLoop({ target: ctx.target, connections: c, durationMs: o.stepMs, make: purchases(`${RUN}-${engine}-c${c}`, ctx.memberIds) })));
+    if (o.has('batch'))
+      for (const c of o.batchConns[engine])
+        scenarios.push(await measure(ctx, 'batch', `batch 1000 c=${c}`, () => closedLoop({ target: ctx.target, connections: c, durationMs: o.stepMs, make: purchases(`${RUN}-${engine}-b${c}`, ctx.memberIds, { batch: 1000 }) })));
+    if (o.has('hot'))
+      scenarios.push(await measure(ctx, 'hot', `hot member c=${o.hotConns}`, () => closedLoop({ target: ctx.target, connections: o.hotConns, durationMs: o.stepMs, make: purchases(`${RUN}-${engine}-h`, ctx.memberIds, { hotMember: ctx.memberIds[0] }) })));
+  } finally {
+    exitCode = await server.stop(); // samples memory one last time before SIGTERM
+    hwm = server.memory.lastHwm;
+  }
+  if (exitCode !== 0) log(`  server exited with ${exitCode}:\n${server.stderrTail()}`);
+  let profile: ProfileSummary | null = null;
+  if (profDir) {
+    const f = readdirSync(profDir).find((x) => x.endsWith('.cpuprofile'));
+    if (f) {
+      profile = summariseProfile(path.join(profDir, f), ROOT);
+      log(`  cpu profile: ${path.join(profDir, f)}`);
+    }
+  }
+  // Cold start on an existing data folder / migrated database (issue 6: ≤ 3 s).
+  const again = await startServer({ engine, databaseUrl: pgUrl ?? undefined, dataDir });
+  const coldStartExistingMs = again.coldStartMs;
+  await again.stop();
+  log(`  cold start on the existing ${engine === 'pglite' ? 'data folder' : 'database'}: ${coldStartExistingMs} ms; peak RSS (VmHWM) ${Math.round(hwm)} MB`);
+  return {
+    run: {
+      engine,
+      version: seeded.engineVersion,
+      setupMs: seeded.setupMs,
+      members: o.members,
+      coldStartMs: server.coldStartMs,
+      coldStartExistingMs,
+      scenarios,
+      vmHwmMb: Math.round(hwm * 10) / 10,
+      serverExit: exitCode,
+      sustainable: { ratePerSec: sustainable, rule },
+    },
+    roundTrips,
+    profile,
+    dataDir,
+  };
+}
+
+// ------------------------------------------------------------------------------ baseline
+
+async function benchBaseline(o: Options, baseUrl: string): Promise<BaselineResult[]> {
+  log('\n== raw-SQL baseline (PostgreSQL, same driver, same schema, no server running) ==');
+  const db = await prepareBaseline(baseUrl, o.members);
+  const out: BaselineResult[] = [];
+  const show = (r: BaselineResult) => log(`  ${r.form.padEnd(8)} c=${String(r.connections).padEnd(3)} ${String(r.eventsPerSec).padStart(7)} events/s  (${r.events} events, mean ${r.latencyMs?.mean ?? '–'} ms per transaction, errors ${r.errors})`);
+  if (o.has('baseline')) {
+    for (const form of ['tx', 'cte'] as const) {
+      const r = await runBaseline(db, form, { connections: o.baselineConns, durationMs: o.stepMs, run: `${RUN}-${form}` });
+      out.push(r);
+      show(r);
+    }
+    for (const c of o.baselineBatchConns) {
+      const r = await runBaseline(db, 'batch', { connections: c, durationMs: o.stepMs, batch: 1000, run: `${RUN}-batch${c}` });
+      out.push(r);
+      show(r);
+    }
+  }
+  if (o.has('pgbench')) {
+    const v = await hasPgbench();
+    if (!v) log('  pgbench: not installed, skipped');
+    else {
+      const r = await runPgbench(db, { connections: o.baselineConns, durationMs: o.stepMs, members: o.members });
+      out.push(r);
+      show(r);
+    }
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------ targets
+
+function evaluate(runs: EngineRun[], base: BaselineResult[]): { targets: Target[]; ratios: Record<string, number | null> } {
+  const pgRun = runs.find((r) => r.engine === 'postgres');
+  const liteRun = runs.find((r) => r.engine === 'pglite');
+  const best = (r: EngineRun | undefined, s: ScenarioResult['scenario']) => {
+    const xs = r?.scenarios.filter((x) => x.scenario === s) ?? [];
+    return xs.length ? Math.max(...xs.map((x) => x.load.eventsPerSec)) : null;
+  };
+  const singleBest = (r: EngineRun | undefined) => {
+    const xs = [best(r, 'closed'), ...(r?.scenarios.filter((x) => x.scenario === 'single' && !saturated(x.load)).map((x) => x.load.eventsPerSec) ?? [])].filter((x): x is number => x !== null);
+    return xs.length ? Math.max(...xs) : null;
+  };
+  const p99At = (r: EngineRun | undefined, rate: number) => r?.scenarios.find((x) => x.scenario === 'single' && x.load.offeredPerSec === rate)?.load.latencyMs.p99 ?? null;
+  const baseTx = base.find((b) => b.form === 'tx')?.eventsPerSec ?? null;
+  const baseCte = base.find((b) => b.form === 'cte')?.eventsPerSec ?? null;
+  const basePgbench = base.find((b) => b.form === 'pgbench')?.eventsPerSec ?? null;
+  const baseBatch = base.filter((b) => b.form === 'batch').reduce<number | null>((m, b) => Math.max(m ?? 0, b.eventsPerSec), null);
+  const pgSingle = singleBest(pgRun);
+  const pgBatch = best(pgRun, 'batch');
+  const ratio = (a: number | null, b: number | null) => (a !== null && b ? Math.round((a / b) * 100) / 100 : null);
+  const ratios = {
+    singleVsTx: ratio(pgSingle, baseTx),
+    singleVsCte: ratio(pgSingle, baseCte),
+    singleVsPgbench: ratio(pgSingle, basePgbench),
+    batchVsBatch: ratio(pgBatch, baseBatch),
+  };
+  const t = (id: string, issue: 2 | 6, what: string, goal: string, value: number | null, ok: (v: number) => boolean, unit = ''): Target => ({
+    id, issue, what, goal, measured: value === null ? 'not measured' : `${value.toLocaleString('en-US')}${unit}`, pass: value === null ? null : ok(value),
+  });
+  const lite = singleBest(liteRun);
+  const targets: Target[] = [
+    t('pg-single', 2, 'PostgreSQL single events over HTTP', '≥ 1,500/s', pgSingle, (v) => v >= 1500, '/s'),
+    t('pg-p99-500', 2, 'PostgreSQL p99 at 500 events/s offered', '≤ 30 ms', p99At(pgRun, 500), (v) => v <= 30, ' ms'),
+    t('pg-batch', 2, 'PostgreSQL batch ingestion', '≥ 10,000/s', pgBatch, (v) => v >= 10_000, '/s'),
+    t('ratio-single', 2, 'engine ÷ baseline, single (vs tx form)', '≥ 0.5', ratios.singleVsTx, (v) => v >= 0.5),
+    t('ratio-batch', 2, 'engine ÷ baseline, batch', '≥ 0.5', ratios.batchVsBatch, (v) => v >= 0.5),
+    t('pglite-single', 6, 'PGlite single events over HTTP', '≥ 800/s', lite, (v) => v >= 800, '/s'),
+    t('pglite-batch', 6, 'PGlite batch ingestion', '≥ 10,000/s', best(liteRun, 'batch'), (v) => v >= 10_000, '/s'),
+    ...runs.map((r) => t(`rss-${r.engine}`, 6, `${r.engine} server peak RSS (VmHWM)`, '< 512 MB', r.vmHwmMb, (v) => v < 512, ' MB')),
+    t('i6-single', 6, 'next: PostgreSQL single events (group commit)', '≥ 3,000/s', pgSingle, (v) => v >= 3000, '/s'),
+    t('i6-p99-1000', 6, 'next: PostgreSQL p99 at 1,000/s offered', '≤ 25 ms', p99At(pgRun, 1000), (v) => v <= 25, ' ms'),
+    t('i6-batch', 6, 'next: PostgreSQL batch ingestion', '≥ 20,000/s', pgBatch, (v) => v >= 20_000, '/s'),
+    t('i6-batch-ratio', 6, 'next: batch ÷ raw batch baseline', '≥ 0.8', ratios.batchVsBatch, (v) => v >= 0.8),
+    ...runs.map((r) => t(`cold-${r.engine}`, 6, `${r.engine} cold start on existing data`, '≤ 3,000 ms', r.coldStartExistingMs, (v) => v <= 3000, ' ms')),
+  ];
+  return { targets, ratios };
+}
+
+// ------------------------------------------------------------------------------ main
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  const resultsDir = path.join(ROOT, 'bench/results');
+  mkdirSync(resultsDir, { recursive: true });
+  const started = new Date();
+  const t0 = performance.now();
+  const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'vafa-bench-'));
+  const machine = machineInfo();
+  const background = await backgroundLoad(1000);
+  log(`vafa bench ${o.quick ? '(quick) ' : ''}— ${started.toISOString()} — ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryMb} MB, node ${machine.node}`);
+  log(`background load before the run: ${background?.toFixed(2) ?? '?'} cores busy (loadavg ${machine.loadavg.join(' ')})${background !== null && background > 0.3 ? '  ⚠ other work on this machine will skew the figures' : ''}`);
+
+  let cleaned = false;
+  const cleanup = async () => {
+    if (cleaned) return;
+    cleaned = true;
+    await dropDatabases().catch((e) => log(`could not drop bench databases: ${(e as Error).message}`));
+    rmSync(tmpRoot, { recursive: true, force: true });
+  };
+  process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+  const runs: EngineRun[] = [];
+  let base: BaselineResult[] = [];
+  let roundTrips: RoundTrips | null = null;
+  const profiles: Partial<Record<Engine, ProfileSummary>> = {};
+  let pgInfo: PgServerInfo | null = null;
+  try {
+    const wantsPg = o.engines.includes('postgres') || o.has('baseline') || o.has('pgbench');
+    const pgDown = wantsPg ? await pgAvailable() : 'not requested';
+    if (wantsPg && pgDown) log(`\n!! PostgreSQL does not answer (${pgDown}): PostgreSQL and baseline scenarios skipped.`);
+    for (const engine of o.engines) {
+      if (engine === 'postgres' && pgDown) continue;
+      const engineScenarios = ['single', 'closed', 'batch', 'hot', ...(engine === 'postgres' ? ['roundtrips'] : [])] as Scenario[];
+      if (!engineScenarios.some((s) => o.has(s))) continue;
+      const url = engine === 'postgres' ? await createDatabase(`vafa_bench_${RUN}`) : null;
+      if (url) pgInfo = await serverInfo(url);
+      const r = await benchEngine(engine, o, url, tmpRoot);
+      runs.push(r.run);
+      roundTrips ??= r.roundTrips;
+      if (r.profile) profiles[engine] = r.profile;
+    }
+    if (!pgDown && (o.has('baseline') || o.has('pgbench'))) {
+      const url = await createDatabase(`vafa_bench_${RUN}_base`);
+      pgInfo ??= await serverInfo(url);
+      base = await benchBaseline(o, url);
+    }
+  } finally {
+    await cleanup();
+  }
+
+  // ---------------------------------------------------------------- report
+  const { targets, ratios } = evaluate(runs, base);
+  const all = runs.flatMap((r) => r.scenarios);
+  log('\n== results ==');
+  if (pgInfo) log(`PostgreSQL ${pgInfo.version}: synchronous_commit=${pgInfo.settings.synchronous_commit}, fsync=${pgInfo.settings.fsync}, wal_sync_method=${pgInfo.settings.wal_sync_method}, commit_delay=${pgInfo.settings.commit_delay}`);
+  for (const r of runs) log(`${r.engine}: ${r.version.split(' on ')[0]}; max sustainable single-event rate (${r.sustainable.rule}): ${r.sustainable.ratePerSec ?? 'none of the rates tried'}${r.sustainable.ratePerSec ? '/s' : ''}`);
+  if (all.length) log(`\n${scenarioTable(all)}`);
+  const walRows = all.filter((r) => r.walBytesPerEvent !== null && r.scenario !== 'warmup');
+  if (walRows.length) log(`\nPostgreSQL per event: ${walRows.map((r) => `${r.name}: ${r.walBytesPerEvent} B WAL, ${r.commitsPerEvent} commits, outbox backlog after ${r.outboxBacklog}`).join('; ')}`);
+  if (base.length) log(`\n${baselineTable(base)}`);
+  if (roundTrips) {
+    log(`\nround trips per event (in-process EventService on PostgreSQL, sequential): single ${roundTrips.single.statementsPerEvent} statements, ${roundTrips.single.meanMsPerEvent} ms/event`);
+    for (const s of roundTrips.single.statements) log(`  ${s.statement.padEnd(48)} ×${s.perEvent}  mean ${s.meanMs} ms  (${Math.round(s.shareOfTime * 100)} % of DB time)`);
+    log(`  batch of 1000: ${roundTrips.batch.statementsPerCall} statements per call, ${roundTrips.batch.msPerCall} ms per call, ${roundTrips.batch.eventsPerSec.toLocaleString('en-US')} events/s in-process`);
+    for (const s of roundTrips.batch.statements) log(`    ${s.statement.padEnd(46)} mean ${s.meanMs} ms  (${Math.round(s.shareOfTime * 100)} %)`);
+  }
+  for (const [engine, profile] of Object.entries(profiles)) {
+    log(`\nserver CPU profile (self time, ${engine} run, ${profile.sampledMs} ms sampled):`);
+    for (const g of profile.groups.slice(0, 12)) log(`  ${g.name.padEnd(44)} ${String(g.percent).padStart(5)} %`);
+    log('  top functions:');
+    for (const f of profile.functions.slice(0, 15)) log(`    ${f.name.padEnd(70)} ${String(f.percent).padStart(5)} %`);
+  }
+  log(`\nengine ÷ baseline: single vs tx ${ratios.singleVsTx ?? '–'}, vs 1-round-trip cte ${ratios.singleVsCte ?? '–'}, vs pgbench ${ratios.singleVsPgbench ?? '–'}; batch vs batch ${ratios.batchVsBatch ?? '–'}`);
+  log('\n== targets (informative; the run never fails on them) ==');
+  log(targetsTable(targets));
+
+  const pgRun = runs.find((r) => r.engine === 'postgres');
+  const series = runs.map((r) => ({
+    engine: r.engine === 'postgres' ? `PostgreSQL ${r.version.split(' ')[1] ?? ''}`.trim() : 'PGlite',
+    color: r.engine === 'postgres' ? '#1f6feb' : '#d97706',
+    points: r.scenarios.filter((s) => s.scenario === 'single').map((s) => ({ offered: s.load.offeredPerSec!, achieved: s.load.eventsPerSec, p99: s.load.latencyMs.p99 })),
+    closedMax: r.scenarios.filter((s) => s.scenario === 'closed').reduce<number | null>((m, s) => Math.max(m ?? 0, s.load.eventsPerSec), null),
+    baseline: r === pgRun ? (base.find((b) => b.form === 'tx')?.eventsPerSec ?? null) : null,
+  }));
+  const svgPath = path.join(resultsDir, 'throughput.svg');
+  if (series.some((s) => s.points.length)) {
+    writeFileSync(svgPath, chartSvg(series, {
+      title: 'Vafa: single purchase events over HTTP (POST /api/v1/events), open loop',
+      subtitle: `${started.toISOString().slice(0, 10)} · ${machine.cores} cores ${machine.cpuModel} · node ${machine.node} · synchronous_commit=${pgInfo?.settings.synchronous_commit ?? '?'} · ${o.stepMs / 1000} s per step${o.quick ? ' (quick)' : ''}`,
+      p99Goal: 30,
+    }));
+  }
+  const result = {
+    run: RUN,
+    startedAt: started.toISOString(),
+    durationS: Math.round((performance.now() - t0) / 1000),
+    mode: o.quick ? 'quick' : 'full',
+    options: { ...o, has: undefined, only: o.only ? [...o.only] : null },
+    machine: { ...machine, backgroundCoresBusy: background },
+    versions: {
+      node: process.version,
+      postgres: pgInfo?.version ?? null,
+      pglite: versionOf('@electric-sql/pglite'),
+      pg: versionOf('pg'),
+      kysely: versionOf('kysely'),
+      fastify: versionOf('fastify'),
+    },
+    postgresSettings: pgInfo?.settings ?? null,
+    engines: runs,
+    baseline: base,
+    ratios,
+    roundTrips,
+    profiles,
+    targets,
+  };
+  const jsonPath = path.join(resultsDir, 'latest.json');
+  writeFileSync(jsonPath, JSON.stringify(result, null, 2));
+  log(`\nwrote ${path.relative(ROOT, jsonPath)}${series.some((s) => s.points.length) ? ` and ${path.relative(ROOT, svgPath)}` : ''} in ${result.durationS} s`);
+}
+
+main().catch(async (e) => {
+  console.error(e);
+  await dropDatabases().catch(() => undefined);
+  process.exit(1);
+});

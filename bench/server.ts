@@ -1,0 +1,167 @@
+/**
+ * The real Vafa server as a child process (`node --import tsx src/main.ts`), its memory
+ * sampled every 100 ms from /proc/<pid>/status, stopped with SIGTERM (graceful shutdown,
+ * which also lets --cpu-prof write its profile).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { procMemMb } from './machine.js';
+import { BENCH_SECRET } from './seed.js';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServerOptions {
+  engine: 'postgres' | 'pglite';
+  databaseUrl?: string;
+  dataDir: string;
+  cpuProfDir?: string;
+  extraEnv?: Record<string, string>;
+}
+
+export interface RunningServer {
+  pid: number;
+  url: string;
+  port: number;
+  /** spawn → /readyz answers 200 */
+  coldStartMs: number;
+  /** what the server says about itself ("ready in N ms") */
+  selfReportedReadyMs: number | null;
+  memory: MemorySampler;
+  stderrTail(): string;
+  stop(): Promise<number | null>;
+}
+
+export class MemorySampler {
+  private timer: NodeJS.Timeout;
+  private marks = new Map<string, { peakRss: number; samples: number }>();
+  private current: string | null = null;
+  peakRss = 0;
+  lastHwm = 0;
+  constructor(private readonly pid: number) {
+    this.timer = setInterval(() => this.sample(), 100);
+    this.timer.unref();
+  }
+  private sample() {
+    const m = procMemMb(this.pid);
+    if (!m) return;
+    this.peakRss = Math.max(this.peakRss, m.rss);
+    this.lastHwm = m.hwm;
+    if (this.current) {
+      const s = this.marks.get(this.current)!;
+      s.peakRss = Math.max(s.peakRss, m.rss);
+      s.samples++;
+    }
+  }
+  /** Starts attributing samples to a scenario. */
+  begin(name: string) {
+    this.sample();
+    this.current = name;
+    if (!this.marks.has(name)) this.marks.set(name, { peakRss: 0, samples: 0 });
+  }
+  end(): { peakRssMb: number; samples: number } {
+    this.sample();
+    const s = this.current ? this.marks.get(this.current) : undefined;
+    this.current = null;
+    return { peakRssMb: Math.round((s?.peakRss ?? 0) * 10) / 10, samples: s?.samples ?? 0 };
+  }
+  stop() {
+    this.sample();
+    clearInterval(this.timer);
+  }
+}
+
+export async function startServer(o: ServerOptions): Promise<RunningServer> {
+  const port = await freePort();
+  const args = ['--import', 'tsx'];
+  if (o.cpuProfDir) args.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`);
+  args.push(path.join(ROOT, 'src/main.ts'));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    VAFA_DEMO: '0',
+    LOG_LEVEL: 'warn',
+    VAFA_DATA_DIR: o.dataDir,
+    VAFA_SECRET: BENCH_SECRET,
+    NODE_ENV: 'production',
+    ...(o.extraEnv ?? {}),
+  };
+  if (o.engine === 'postgres') env.DATABASE_URL = o.databaseUrl;
+  else delete env.DATABASE_URL;
+  const t0 = performance.now();
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    if (stdout.length > 20_000) stdout = stdout.slice(-10_000);
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
+  });
+  let exited: number | null | undefined;
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve((exited = code))));
+  const url = `http://127.0.0.1:${port}`;
+  // Ready when /readyz answers 200 (migrations applied, database reachable).
+  for (;;) {
+    if (exited !== undefined) throw new Error(`vafa exited with ${exited} before ready:\n${stderr.slice(-3000)}\n${stdout.slice(-2000)}`);
+    if (performance.now() - t0 > 60_000) {
+      child.kill('SIGKILL');
+      throw new Error(`vafa not ready after 60 s:\n${stderr.slice(-3000)}`);
+    }
+    if ((await probe(`${url}/readyz`)) === 200) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const coldStartMs = Math.round(performance.now() - t0);
+  await new Promise((r) => setTimeout(r, 50));
+  const self = /ready in (\d+) ms/.exec(stdout);
+  const memory = new MemorySampler(child.pid!);
+  return {
+    pid: child.pid!,
+    url,
+    port,
+    coldStartMs,
+    selfReportedReadyMs: self ? Number(self[1]) : null,
+    memory,
+    stderrTail: () => stderr.slice(-3000),
+    async stop() {
+      memory.stop();
+      if (exited !== undefined) return exited;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await exit;
+      clearTimeout(t);
+      return code;
+    },
+  };
+}
+
+function probe(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent: false, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(0);
+    });
+  });
+}

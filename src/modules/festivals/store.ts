@@ -1,0 +1,555 @@
+/** The festivals module's SQL. Every query filters by club_id. */
+import { sql } from 'kysely';
+import type { Executor, Tx } from '../../platform/db.js';
+import { formatJalali } from '../../platform/jalali.js';
+import {
+  RANK_BLOCK,
+  SCORE_CATEGORY,
+  unitOf,
+  type Audience,
+  type Category,
+  type Festival,
+  type Indicator,
+  type Prize,
+  type Staking,
+  type TopPerformerRule,
+} from './domain.js';
+
+/** The block width as a literal: the same expression in SELECT and GROUP BY must not be two parameters. */
+const BLOCK = sql.raw(String(RANK_BLOCK));
+
+const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
+const iso = (d: unknown): string => new Date(d as string).toISOString();
+const dateText = (d: unknown): string => (d instanceof Date ? d.toISOString().slice(0, 10) : String(d).slice(0, 10));
+
+// ───────────────────────────── festivals ─────────────────────────────
+
+export interface FestivalRow {
+  id: string;
+  club_id: string;
+  name_fa: string;
+  name_en: string;
+  description: unknown;
+  starts_on: unknown;
+  ends_on: unknown;
+  starts_at: Date;
+  ends_at: Date;
+  audience: unknown;
+  enrolment: 'opt_in' | 'automatic';
+  indicators: unknown;
+  categories: unknown;
+  staking: unknown;
+  top_performers: unknown;
+  status: 'active' | 'cancelled';
+  enrol_synced_at: Date | null;
+  top_decided_at: Date | null;
+  created_at: Date;
+}
+
+export function toFestival(r: FestivalRow): Festival {
+  const fromIso = dateText(r.starts_on);
+  const toIso = dateText(r.ends_on);
+  return {
+    id: r.id,
+    clubId: r.club_id,
+    name: { fa: r.name_fa, en: r.name_en },
+    description: (json(r.description) as Festival['description']) ?? null,
+    window: { from: formatJalali(fromIso), to: formatJalali(toIso), fromIso, toIso, startsAt: iso(r.starts_at), endsAt: iso(r.ends_at) },
+    audience: json<Audience>(r.audience),
+    enrolment: r.enrolment,
+    indicators: json<Indicator[]>(r.indicators),
+    categories: json<Category[]>(r.categories),
+    staking: (json(r.staking) as Staking | null) ?? null,
+    topPerformers: json<TopPerformerRule[]>(r.top_performers),
+    status: r.status,
+    unit: unitOf(r.id),
+    createdAt: iso(r.created_at),
+  };
+}
+
+export async function insertFestival(tx: Tx, f: Omit<Festival, 'createdAt' | 'unit' | 'status'>, createdBy: string, now: Date): Promise<FestivalRow> {
+  return (await tx
+    .insertInto('festivals')
+    .values({
+      id: f.id,
+      club_id: f.clubId,
+      name_fa: f.name.fa,
+      name_en: f.name.en,
+      description: f.description ? JSON.stringify(f.description) : null,
+      starts_on: f.window.fromIso,
+      ends_on: f.window.toIso,
+      starts_at: new Date(f.window.startsAt),
+      ends_at: new Date(f.window.endsAt),
+      audience: JSON.stringify(f.audience),
+      enrolment: f.enrolment,
+      indicators: JSON.stringify(f.indicators),
+      categories: JSON.stringify(f.categories),
+      staking: f.staking ? JSON.stringify(f.staking) : null,
+      top_performers: JSON.stringify(f.topPerformers),
+      created_by: createdBy,
+      created_at: now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow()) as FestivalRow;
+}
+
+export async function findFestival(db: Executor, clubId: string, id: string, lock = false): Promise<FestivalRow | null> {
+  const q = db.selectFrom('festivals').selectAll().where('club_id', '=', clubId).where('id', '=', id);
+  return ((await (lock ? q.forUpdate() : q).executeTakeFirst()) as FestivalRow | undefined) ?? null;
+}
+
+export async function listFestivals(db: Executor, clubId: string, opts: { endsAfter?: Date } = {}): Promise<FestivalRow[]> {
+  let q = db.selectFrom('festivals').selectAll().where('club_id', '=', clubId);
+  if (opts.endsAfter) q = q.where('ends_at', '>', opts.endsAfter);
+  return (await q.orderBy('starts_at', 'desc').orderBy('id', 'desc').limit(500).execute()) as FestivalRow[];
+}
+
+/** What the earn path needs, for festivals that have not ended yet. */
+export async function festivalsForEarn(db: Executor, clubId: string, now: Date) {
+  const rows = await sql<{ id: string; starts_at: Date; ends_at: Date; indicators: unknown; categories: unknown }>`
+    select id, starts_at, ends_at, indicators, categories from festivals
+    where club_id = ${clubId} and status = 'active' and ends_at > ${now}`.execute(db);
+  return rows.rows.map((r) => ({
+    id: r.id,
+    startsAt: new Date(r.starts_at),
+    endsAt: new Date(r.ends_at),
+    indicators: json<Indicator[]>(r.indicators),
+    categories: json<Category[]>(r.categories),
+  }));
+}
+
+export async function markEnrolSynced(db: Executor, clubId: string, id: string, at: Date): Promise<void> {
+  await db.updateTable('festivals').set({ enrol_synced_at: at }).where('club_id', '=', clubId).where('id', '=', id).execute();
+}
+
+export async function festivalsToSync(db: Executor, now: Date, staleBefore: Date) {
+  return (await sql<{ id: string; club_id: string; enrol_synced_at: Date | null }>`
+    select id, club_id, enrol_synced_at from festivals
+    where enrolment = 'automatic' and status = 'active' and ends_at > ${now}
+      and (enrol_synced_at is null or enrol_synced_at < ${staleBefore})
+    order by enrol_synced_at nulls first limit 20`.execute(db)).rows;
+}
+
+export async function festivalsToDecide(db: Executor, now: Date) {
+  return (await sql<{ id: string; club_id: string }>`
+    select id, club_id from festivals
+    where status = 'active' and ends_at <= ${now} and top_decided_at is null and top_performers <> '[]'::jsonb
+    order by ends_at limit 20`.execute(db)).rows;
+}
+
+// ───────────────────────────── participants ─────────────────────────────
+
+export interface ParticipantRow {
+  member_id: string;
+  entry_code: string;
+  mobile_masked: string;
+  via: 'opt_in' | 'automatic';
+  joined_at: Date;
+}
+
+export async function findParticipant(db: Executor, clubId: string, festivalId: string, memberId: string): Promise<ParticipantRow | null> {
+  const r = await db
+    .selectFrom('festival_participants')
+    .select(['member_id', 'entry_code', 'mobile_masked', 'via', 'joined_at'])
+    .where('club_id', '=', clubId)
+    .where('festival_id', '=', festivalId)
+    .where('member_id', '=', memberId)
+    .executeTakeFirst();
+  return (r as ParticipantRow | undefined) ?? null;
+}
+
+/** Inserts participants; a clash on member or entry code is skipped. Returns who was inserted. */
+export async function insertParticipants(
+  db: Executor,
+  clubId: string,
+  festivalId: string,
+  rows: { memberId: string; entryCode: string; mobileMasked: string; via: 'opt_in' | 'automatic' }[],
+  now: Date,
+): Promise<Set<string>> {
+  if (!rows.length) return new Set();
+  const r = await sql<{ member_id: string }>`
+    insert into festival_participants (club_id, festival_id, member_id, entry_code, mobile_masked, via, joined_at)
+    select ${clubId}, ${festivalId}, m, c, mm, v, ${now}
+    from unnest(${rows.map((x) => x.memberId)}::text[], ${rows.map((x) => x.entryCode)}::text[],
+                ${rows.map((x) => x.mobileMasked)}::text[], ${rows.map((x) => x.via)}::text[]) as x(m, c, mm, v)
+    on conflict do nothing
+    returning member_id`.execute(db);
+  return new Set(r.rows.map((x) => x.member_id));
+}
+
+export async function participantIds(db: Executor, clubId: string, festivalId: string, memberIds: string[]): Promise<Set<string>> {
+  if (!memberIds.length) return new Set();
+  const r = await sql<{ member_id: string }>`
+    select member_id from festival_participants
+    where club_id = ${clubId} and festival_id = ${festivalId} and member_id = any(${memberIds}::text[])`.execute(db);
+  return new Set(r.rows.map((x) => x.member_id));
+}
+
+export async function joinedFestivalIds(db: Executor, clubId: string, memberId: string): Promise<Set<string>> {
+  const r = await sql<{ festival_id: string }>`
+    select festival_id from festival_participants where club_id = ${clubId} and member_id = ${memberId}`.execute(db);
+  return new Set(r.rows.map((x) => x.festival_id));
+}
+
+// ───────────────────────────── standings and ranks ─────────────────────────────
+
+export interface StandingDelta {
+  festivalId: string;
+  category: string;
+  memberId: string;
+  delta: number;
+  shard: number;
+}
+
+/**
+ * The earn path's one statement: adds the deltas of members who take part in the festival
+ * (non-participants' rows are ignored), keeps the rank structure in step, and returns the
+ * (festival, member) pairs that do take part. Rows are written in key order, so concurrent
+ * transactions lock rank rows in the same order and wait rather than deadlock.
+ */
+export async function applyStandings(tx: Tx, clubId: string, rows: StandingDelta[]): Promise<Set<string>> {
+  if (!rows.length) return new Set();
+  const r = await sql<{ festival_id: string; member_id: string }>`
+    with d as (
+      select f as festival_id, c as category, m as member_id, sum(v)::bigint as delta, min(s) as shard
+      from unnest(${rows.map((x) => x.festivalId)}::text[], ${rows.map((x) => x.category)}::text[], ${rows.map((x) => x.memberId)}::text[],
+                  ${rows.map((x) => x.delta)}::bigint[], ${rows.map((x) => x.shard)}::int[]) as x(f, c, m, v, s)
+      group by f, c, m
+    ),
+    p as (
+      select d.* from d
+      where exists (select 1 from festival_participants fp
+                    where fp.club_id = ${clubId} and fp.festival_id = d.festival_id and fp.member_id = d.member_id)
+    ),
+    up as (
+      insert into festival_standings as s (club_id, festival_id, category, member_id, value, seq)
+      select ${clubId}, festival_id, category, member_id, delta, nextval('festival_standing_seq')
+      from (select * from p where delta > 0 order by festival_id, category, member_id) q
+      on conflict (club_id, festival_id, category, member_id) do update set value = s.value + excluded.value, seq = excluded.seq
+      returning s.festival_id, s.category, s.member_id, s.value
+    ),
+    moves as (
+      select up.festival_id, up.category, up.value, p.shard, 1 as n from up join p using (festival_id, category, member_id)
+      union all
+      select up.festival_id, up.category, up.value - p.delta, p.shard, -1 from up join p using (festival_id, category, member_id)
+      where up.value - p.delta > 0
+    ),
+    counts as (
+      insert into festival_rank_counts as rc (club_id, festival_id, category, value, shard, members)
+      select ${clubId}, festival_id, category, value, shard, n from (
+        select festival_id, category, value, shard, sum(n)::bigint as n from moves
+        group by festival_id, category, value, shard having sum(n) <> 0
+        order by festival_id, category, value, shard) q
+      on conflict (club_id, festival_id, category, value, shard) do update set members = rc.members + excluded.members
+      returning 1
+    ),
+    blocks as (
+      insert into festival_rank_blocks as rb (club_id, festival_id, category, block, shard, members)
+      select ${clubId}, festival_id, category, block, shard, n from (
+        select festival_id, category, value / ${BLOCK} as block, shard, sum(n)::bigint as n from moves
+        group by festival_id, category, value / ${BLOCK}, shard having sum(n) <> 0
+        order by festival_id, category, block, shard) q
+      on conflict (club_id, festival_id, category, block, shard) do update set members = rb.members + excluded.members
+      returning 1
+    )
+    select distinct festival_id, member_id from p`.execute(tx);
+  return new Set(r.rows.map((x) => `${x.festival_id}\u0000${x.member_id}`));
+}
+
+export interface StandingRow {
+  memberId: string;
+  value: number;
+  seq: number;
+  mobileMasked: string;
+  entryCode: string;
+}
+
+/** The first `limit` of a category, in listing order: value desc, who got there first, member id. */
+export async function topStandings(db: Executor, clubId: string, festivalId: string, category: string, limit: number): Promise<StandingRow[]> {
+  const r = await sql<{ member_id: string; value: number; seq: number; mobile_masked: string; entry_code: string }>`
+    select s.member_id, s.value, s.seq, p.mobile_masked, p.entry_code
+    from festival_standings s
+    join festival_participants p on p.club_id = s.club_id and p.festival_id = s.festival_id and p.member_id = s.member_id
+    where s.club_id = ${clubId} and s.festival_id = ${festivalId} and s.category = ${category} and s.value > 0
+    order by s.value desc, s.seq, s.member_id
+    limit ${limit}`.execute(db);
+  return r.rows.map((x) => ({ memberId: x.member_id, value: Number(x.value), seq: Number(x.seq), mobileMasked: x.mobile_masked, entryCode: x.entry_code }));
+}
+
+/**
+ * A member's value and competition rank in a category from the rank structure: members in
+ * higher blocks + members at higher values inside the member's block. Also the number of
+ * ranked members (value > 0). Null value = not ranked yet.
+ */
+export async function standingOf(db: Executor, clubId: string, festivalId: string, category: string, memberId: string): Promise<{ value: number; seq: number | null; above: number; ranked: number }> {
+  const r = await sql<{ value: number | null; seq: number | null; above: number; ranked: number }>`
+    with me as (
+      select value, seq from festival_standings
+      where club_id = ${clubId} and festival_id = ${festivalId} and category = ${category} and member_id = ${memberId}
+    )
+    select (select value from me) as value, (select seq from me) as seq,
+      coalesce((select sum(members) from festival_rank_blocks b
+                where b.club_id = ${clubId} and b.festival_id = ${festivalId} and b.category = ${category}
+                  and b.block > (select value from me) / ${BLOCK}), 0)::bigint
+      + coalesce((select sum(members) from festival_rank_counts c
+                  where c.club_id = ${clubId} and c.festival_id = ${festivalId} and c.category = ${category}
+                    and c.value > (select value from me) and c.value < ((select value from me) / ${BLOCK} + 1) * ${BLOCK}), 0)::bigint as above,
+      coalesce((select sum(members) from festival_rank_blocks b
+                where b.club_id = ${clubId} and b.festival_id = ${festivalId} and b.category = ${category}), 0)::bigint as ranked`.execute(db);
+  const row = r.rows[0]!;
+  return { value: Number(row.value ?? 0), seq: row.seq === null ? null : Number(row.seq), above: Number(row.above), ranked: Number(row.ranked) };
+}
+
+/** Recomputes the rank structure of a festival from its standings (repair, bulk loads). */
+export async function rebuildRanks(db: Executor, clubId: string, festivalId: string): Promise<void> {
+  await sql`delete from festival_rank_counts where club_id = ${clubId} and festival_id = ${festivalId}`.execute(db);
+  await sql`delete from festival_rank_blocks where club_id = ${clubId} and festival_id = ${festivalId}`.execute(db);
+  // The shard is the member id's last hex digit mod 8, as shardOf() computes it.
+  const shard = sql`(('x' || lpad(right(member_id, 1), 8, '0'))::bit(32)::int % 8)`;
+  await sql`
+    insert into festival_rank_counts (club_id, festival_id, category, value, shard, members)
+    select club_id, festival_id, category, value, ${shard}, count(*) from festival_standings
+    where club_id = ${clubId} and festival_id = ${festivalId} and value > 0
+    group by club_id, festival_id, category, value, ${shard}`.execute(db);
+  await sql`
+    insert into festival_rank_blocks (club_id, festival_id, category, block, shard, members)
+    select club_id, festival_id, category, value / ${BLOCK}, ${shard}, count(*) from festival_standings
+    where club_id = ${clubId} and festival_id = ${festivalId} and value > 0
+    group by club_id, festival_id, category, value / ${BLOCK}, ${shard}`.execute(db);
+}
+
+/** Score (festival unit projection) of some members, for a member's own view. */
+export async function valuesOf(db: Executor, clubId: string, festivalId: string, memberId: string): Promise<Map<string, number>> {
+  const r = await sql<{ category: string; value: number }>`
+    select category, value from festival_standings where club_id = ${clubId} and festival_id = ${festivalId} and member_id = ${memberId}`.execute(db);
+  return new Map(r.rows.map((x) => [x.category, Number(x.value)]));
+}
+
+export async function scoresOf(db: Executor, clubId: string, memberId: string): Promise<Map<string, number>> {
+  const r = await sql<{ festival_id: string; value: number }>`
+    select festival_id, value from festival_standings where club_id = ${clubId} and member_id = ${memberId} and category = ${SCORE_CATEGORY}`.execute(db);
+  return new Map(r.rows.map((x) => [x.festival_id, Number(x.value)]));
+}
+
+// ───────────────────────────── draws ─────────────────────────────
+
+export interface DrawRow {
+  id: string;
+  club_id: string;
+  festival_id: string;
+  kind: 'stage' | 'final';
+  title_fa: string;
+  title_en: string;
+  cutoff_at: Date;
+  draw_at: Date;
+  winner_count: number;
+  min_score: number;
+  chance_basis: 'score' | 'staked';
+  points_per_chance: number;
+  exclude_past_winners: boolean;
+  prizes: unknown;
+  seed_enc: string;
+  commitment: string;
+  committed_at: Date;
+  status: 'scheduled' | 'snapshotted' | 'drawn';
+  snapshot_at: Date | null;
+  entry_count: number | null;
+  total_chances: number | null;
+  entries_digest: string | null;
+  drawn_at: Date | null;
+  created_at: Date;
+}
+
+export const drawPrizes = (r: DrawRow): Prize[] => json<Prize[]>(r.prizes);
+
+export async function insertDraw(tx: Tx, row: Omit<DrawRow, 'status' | 'snapshot_at' | 'entry_count' | 'total_chances' | 'entries_digest' | 'drawn_at' | 'created_at' | 'prizes'> & { prizes: Prize[]; created_by: string }): Promise<DrawRow> {
+  return (await tx
+    .insertInto('festival_draws')
+    .values({ ...row, prizes: JSON.stringify(row.prizes), status: 'scheduled', created_at: row.committed_at })
+    .returningAll()
+    .executeTakeFirstOrThrow()) as DrawRow;
+}
+
+export async function findDraw(db: Executor, clubId: string | null, id: string, lock: 'update' | 'share' | false = false): Promise<DrawRow | null> {
+  let q = db.selectFrom('festival_draws').selectAll().where('id', '=', id);
+  if (clubId !== null) q = q.where('club_id', '=', clubId);
+  if (lock === 'update') q = q.forUpdate();
+  if (lock === 'share') q = q.forShare();
+  return ((await q.executeTakeFirst()) as DrawRow | undefined) ?? null;
+}
+
+export async function listDraws(db: Executor, clubId: string, festivalId: string): Promise<DrawRow[]> {
+  return (await db
+    .selectFrom('festival_draws')
+    .selectAll()
+    .where('club_id', '=', clubId)
+    .where('festival_id', '=', festivalId)
+    .orderBy('cutoff_at')
+    .orderBy('id')
+    .execute()) as DrawRow[];
+}
+
+export async function setDrawStatus(db: Executor, clubId: string, id: string, status: DrawRow['status'], extra: Record<string, unknown> = {}): Promise<void> {
+  await db.updateTable('festival_draws').set({ status, ...extra }).where('club_id', '=', clubId).where('id', '=', id).execute();
+}
+
+export async function dueDraws(db: Executor, now: Date): Promise<{ id: string; club_id: string }[]> {
+  return (await sql<{ id: string; club_id: string }>`
+    select id, club_id from festival_draws
+    where status <> 'drawn' and (cutoff_at <= ${now})
+    order by cutoff_at, id limit 20`.execute(db)).rows;
+}
+
+/** Freezes eligibility: one entry per eligible participant, chances per the draw's rule. */
+export async function snapshotEntries(tx: Tx, d: DrawRow): Promise<void> {
+  await sql`
+    insert into festival_draw_entries (club_id, draw_id, ref, member_id, chances, score)
+    select ${d.club_id}, ${d.id}, e.mobile_masked || '#' || e.entry_code, e.member_id, e.chances, e.score
+    from (
+      select p.member_id, p.mobile_masked, p.entry_code, coalesce(s.value, 0) as score,
+             least(case when ${d.chance_basis} = 'score' then coalesce(s.value, 0) / ${d.points_per_chance}::bigint
+                        else coalesce(st.chances, 0) end, 2147483648) as chances
+      from festival_participants p
+      left join festival_standings s
+        on s.club_id = p.club_id and s.festival_id = p.festival_id and s.category = ${SCORE_CATEGORY} and s.member_id = p.member_id
+      left join (select member_id, sum(chances)::bigint as chances from festival_stakes
+                 where club_id = ${d.club_id} and draw_id = ${d.id} group by member_id) st
+        on st.member_id = p.member_id
+      where p.club_id = ${d.club_id} and p.festival_id = ${d.festival_id}
+    ) e
+    where e.score >= ${d.min_score} and e.chances >= 1
+      and not (${d.exclude_past_winners} and exists (
+        select 1 from festival_draw_winners w where w.club_id = ${d.club_id} and w.festival_id = ${d.festival_id} and w.member_id = e.member_id))`.execute(tx);
+}
+
+export async function entryMembers(db: Executor, clubId: string, drawId: string, afterMemberId: string | null, limit: number): Promise<string[]> {
+  const r = await sql<{ member_id: string }>`
+    select member_id from festival_draw_entries where club_id = ${clubId} and draw_id = ${drawId}
+      ${afterMemberId ? sql`and member_id > ${afterMemberId}` : sql``}
+    order by member_id limit ${limit}`.execute(db);
+  return r.rows.map((x) => x.member_id);
+}
+
+export async function deleteEntries(db: Executor, clubId: string, drawId: string, memberIds: string[]): Promise<void> {
+  if (!memberIds.length) return;
+  await sql`delete from festival_draw_entries where club_id = ${clubId} and draw_id = ${drawId} and member_id = any(${memberIds}::text[])`.execute(db);
+}
+
+/**
+ * The entry list in canonical order (bytewise by ref: the column is COLLATE "C"), read as
+ * one text value: a million rows as objects cost seconds in the driver, one string does not.
+ */
+export async function readEntries(db: Executor, clubId: string, drawId: string): Promise<{ ref: string; chances: number }[]> {
+  const r = await sql<{ list: string | null }>`
+    select string_agg(ref || E'\\t' || chances::text, E'\\n' order by ref) as list
+    from festival_draw_entries where club_id = ${clubId} and draw_id = ${drawId}`.execute(db);
+  const text = r.rows[0]?.list;
+  if (!text) return [];
+  const lines = text.split('\n');
+  const out = new Array<{ ref: string; chances: number }>(lines.length);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const tab = line.lastIndexOf('\t');
+    out[i] = { ref: line.slice(0, tab), chances: Number(line.slice(tab + 1)) };
+  }
+  return out;
+}
+
+export async function entryOf(db: Executor, clubId: string, drawId: string, memberId: string): Promise<{ ref: string; chances: number } | null> {
+  const r = await sql<{ ref: string; chances: number }>`
+    select ref, chances from festival_draw_entries where club_id = ${clubId} and draw_id = ${drawId} and member_id = ${memberId}`.execute(db);
+  return r.rows[0] ? { ref: r.rows[0].ref, chances: Number(r.rows[0].chances) } : null;
+}
+
+export async function membersOfRefs(db: Executor, clubId: string, drawId: string, refs: string[]): Promise<Map<string, string>> {
+  if (!refs.length) return new Map();
+  const r = await sql<{ ref: string; member_id: string }>`
+    select ref, member_id from festival_draw_entries where club_id = ${clubId} and draw_id = ${drawId} and ref = any(${refs}::text[])`.execute(db);
+  return new Map(r.rows.map((x) => [x.ref, x.member_id]));
+}
+
+export interface WinnerRow {
+  rank: number;
+  ref: string;
+  member_id: string;
+  chances: number;
+  prize: unknown;
+}
+
+export async function insertWinners(tx: Tx, clubId: string, drawId: string, festivalId: string, rows: { rank: number; ref: string; memberId: string; chances: number; prize: Prize | null }[], now: Date): Promise<void> {
+  if (!rows.length) return;
+  await tx
+    .insertInto('festival_draw_winners')
+    .values(rows.map((w) => ({ club_id: clubId, draw_id: drawId, festival_id: festivalId, rank: w.rank, ref: w.ref, member_id: w.memberId, chances: w.chances, prize: w.prize ? JSON.stringify(w.prize) : null, created_at: now })))
+    .execute();
+}
+
+export async function listWinners(db: Executor, clubId: string, drawId: string): Promise<WinnerRow[]> {
+  return (await db
+    .selectFrom('festival_draw_winners')
+    .select(['rank', 'ref', 'member_id', 'chances', 'prize'])
+    .where('club_id', '=', clubId)
+    .where('draw_id', '=', drawId)
+    .orderBy('rank')
+    .execute()) as WinnerRow[];
+}
+
+export async function winsOf(db: Executor, clubId: string, festivalId: string, memberId: string) {
+  return (await sql<{ draw_id: string; rank: number; ref: string; prize: unknown }>`
+    select draw_id, rank, ref, prize from festival_draw_winners
+    where club_id = ${clubId} and festival_id = ${festivalId} and member_id = ${memberId} order by created_at, draw_id`.execute(db)).rows;
+}
+
+// ───────────────────────────── stakes ─────────────────────────────
+
+export interface StakeRow {
+  id: string;
+  festival_id: string;
+  draw_id: string;
+  member_id: string;
+  source: 'stake' | 'reward';
+  reference: string | null;
+  points: number;
+  chances: number;
+  entry_id: string | null;
+  created_at: Date;
+}
+
+export async function insertStake(tx: Tx, clubId: string, s: { id: string; festivalId: string; drawId: string; memberId: string; source: 'stake' | 'reward'; reference: string | null; points: number; chances: number; entryId: string | null }, now: Date): Promise<StakeRow | null> {
+  const r = await sql<StakeRow>`
+    insert into festival_stakes (id, club_id, festival_id, draw_id, member_id, source, reference, points, chances, entry_id, created_at)
+    values (${s.id}, ${clubId}, ${s.festivalId}, ${s.drawId}, ${s.memberId}, ${s.source}, ${s.reference}, ${s.points}, ${s.chances}, ${s.entryId}, ${now})
+    on conflict (id) do nothing
+    returning *`.execute(tx);
+  return r.rows[0] ?? null;
+}
+
+export async function stakedChances(db: Executor, clubId: string, festivalId: string, memberId: string) {
+  return (await sql<{ draw_id: string; points: number; chances: number }>`
+    select draw_id, sum(points)::bigint as points, sum(chances)::bigint as chances from festival_stakes
+    where club_id = ${clubId} and festival_id = ${festivalId} and member_id = ${memberId}
+    group by draw_id`.execute(db)).rows.map((r) => ({ drawId: r.draw_id, points: Number(r.points), chances: Number(r.chances) }));
+}
+
+// ───────────────────────────── top performers ─────────────────────────────
+
+export async function insertTopPerformers(tx: Tx, clubId: string, festivalId: string, rows: { category: string; rank: number; memberId: string; value: number; seq: number; prize: unknown }[], now: Date): Promise<void> {
+  if (rows.length) {
+    await tx
+      .insertInto('festival_top_performers')
+      .values(rows.map((r) => ({ club_id: clubId, festival_id: festivalId, category: r.category, rank: r.rank, member_id: r.memberId, value: r.value, seq: r.seq, prize: r.prize ? JSON.stringify(r.prize) : null, decided_at: now })))
+      .execute();
+  }
+  await tx.updateTable('festivals').set({ top_decided_at: now }).where('club_id', '=', clubId).where('id', '=', festivalId).execute();
+}
+
+export async function listTopPerformers(db: Executor, clubId: string, festivalId: string) {
+  return (await sql<{ category: string; rank: number; member_id: string; value: number; prize: unknown; decided_at: Date; mobile_masked: string | null; entry_code: string | null }>`
+    select t.category, t.rank, t.member_id, t.value, t.prize, t.decided_at, p.mobile_masked, p.entry_code
+    from festival_top_performers t
+    left join festival_participants p on p.club_id = t.club_id and p.festival_id = t.festival_id and p.member_id = t.member_id
+    where t.club_id = ${clubId} and t.festival_id = ${festivalId}
+    order by t.category, t.rank`.execute(db)).rows;
+}
+
+export { json as parseJson };

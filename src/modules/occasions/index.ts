@@ -1,0 +1,3 @@
+export { OccasionService, type OccasionReport } from './service.js';
+export { occasionRoutes } from './routes.js';
+export { OccasionSettingsSchema, type OccasionSettings } from './domain.js';

@@ -1,0 +1,51 @@
+/**
+ * Referrals, pure: the club's programme and the checks a qualifying referral passes.
+ * A new member joins with a referrer's code (members module); both are rewarded only when
+ * the new member completes the qualifying action (their first purchase by default), the
+ * referrer at most `monthlyCap` per Jalali month, and the referrer's points stay pending
+ * through the purchase's return window (the club's pendingDays).
+ */
+import { z } from 'zod';
+
+export const ReferralSettingsSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** The event type that qualifies the referee; the first one that meets the minimum counts. */
+    qualifyingEvent: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/).default('purchase'),
+    minAmountRials: z.int().min(0).max(1e15).default(0),
+    referrerPoints: z.int().min(0).max(1e9),
+    refereePoints: z.int().min(0).max(1e9).default(0),
+    /** Per referrer per Jalali month (IRAN.md: «حداکثر ۱۵۰ امتیاز یا ۳ دعوت در ماه»). */
+    monthlyCap: z.object({ points: z.int().min(0).optional(), count: z.int().min(0).optional() }).strict().default({}),
+  })
+  .strict();
+export type ReferralSettings = z.infer<typeof ReferralSettingsSchema>;
+
+export interface Party {
+  id: string;
+  mobile: string;
+  nationalCodeHash: string | null;
+}
+
+/** Why a referral is refused, or null: the same person on both sides. */
+export function selfReferral(referrer: Party, referee: Party, sharedDevice: boolean): string | null {
+  if (referrer.id === referee.id) return 'same member';
+  if (referrer.mobile === referee.mobile) return 'same mobile';
+  if (referrer.nationalCodeHash && referrer.nationalCodeHash === referee.nationalCodeHash) return 'same national code';
+  if (sharedDevice) return 'same device';
+  return null;
+}
+
+/** The referrer's points after the monthly cap: what is left of it, never below zero. */
+export function cappedReferrerPoints(s: ReferralSettings, usedThisMonth: { count: number; points: number }): { points: number; capped: boolean } {
+  if (s.monthlyCap.count !== undefined && usedThisMonth.count >= s.monthlyCap.count) return { points: 0, capped: true };
+  let points = s.referrerPoints;
+  if (s.monthlyCap.points !== undefined) points = Math.min(points, Math.max(0, s.monthlyCap.points - usedThisMonth.points));
+  return { points, capped: points < s.referrerPoints };
+}
+
+/** A device fingerprint as events carry it (attributes.deviceFingerprint), or null. */
+export function fingerprintOf(attributes: Record<string, unknown> | undefined): string | null {
+  const f = attributes?.deviceFingerprint;
+  return typeof f === 'string' && f.length >= 4 && f.length <= 200 ? f : null;
+}

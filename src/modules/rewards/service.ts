@@ -1,0 +1,871 @@
+/**
+ * Rewards use cases, one transaction each. A redemption holds the member's points (the
+ * ledger locks their balance rows first), checks limits under that lock, issues a code,
+ * posts what the type needs (capture, wallet credit, partner settlement), writes the audit
+ * row and the outbox, and takes the stock LAST — the conditional UPDATE on the reward's row
+ * is the only hot spot, so it is held for as short a time as possible: until commit.
+ */
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Db, Tx } from '../../platform/db.js';
+import { inTx } from '../../platform/db.js';
+import { audit } from '../../platform/audit.js';
+import type { Clock } from '../../platform/clock.js';
+import type { Secrets } from '../../platform/crypto.js';
+import { newId } from '../../platform/ids.js';
+import { idempotent, type IdempotencyClaim } from '../../platform/idempotency.js';
+import { expiryInstant } from '../../platform/jalali.js';
+import { enqueue, type ClaimedMessage } from '../../platform/outbox.js';
+import { formatNumber } from '../../platform/persian.js';
+import { fail, ok, type Result } from '../../platform/result.js';
+import type { SmsChannel } from '../../platform/sms.js';
+import { enqueueWebhook, getWebhookEndpoint, setWebhookEndpoint, type WebhookOutcome, type WebhookSender } from '../../platform/webhooks.js';
+import type { Club, ClubService } from '../clubs/index.js';
+import { SYSTEM, type Allocation, type LedgerService } from '../ledger/index.js';
+import type { Member, MemberService } from '../members/index.js';
+import {
+  burnReversal,
+  codeFromPattern,
+  fatigueCurve,
+  ineligibility,
+  isDeferred,
+  normaliseCode,
+  orderCatalogue,
+  periodRange,
+  posQuote,
+  usesCodes,
+  walletRate,
+  windowInstants,
+  type FatiguePoint,
+  type Freshness,
+  type PosLimits,
+  type Reward,
+  type RewardCreate,
+  type RewardPatch,
+} from './domain.js';
+import {
+  claimPooledCode,
+  donationTotals,
+  findRedemption,
+  findReward,
+  giveBackStock,
+  insertIssuedCode,
+  insertPoolCodes,
+  listRewards,
+  memberHistory,
+  poolCounts,
+  takenCounts,
+  takenPerMember,
+  takeStock,
+  toReward,
+  transition,
+  type RedemptionRow,
+  type RewardRow,
+} from './store.js';
+
+export interface Ctx {
+  actor: string;
+  requestId?: string;
+  idempotency?: IdempotencyClaim | null;
+}
+
+export interface RedeemInput {
+  rewardId: string;
+  /** bundle: which option */
+  choice?: string;
+  /** donation: how many units of the reward's cost */
+  quantity?: number;
+  /** product: where to send it */
+  delivery?: { recipient: string; mobile?: string; address: string; postalCode?: string; city?: string };
+}
+
+export interface RedemptionView {
+  id: string;
+  memberId: string;
+  rewardId: string;
+  bundleId: string | null;
+  type: string;
+  status: RedemptionRow['status'];
+  fulfilment: RedemptionRow['fulfilment'];
+  points: number;
+  copayRials: number;
+  quantity: number;
+  code: string | null;
+  codeExpiresAt: string | null;
+  delivery: Record<string, unknown> | null;
+  walletRials?: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface RewardSettings {
+  pos: { maxPercent: number; minPoints: number; pointValueRials: number | null };
+  returnKeepsExpiry: boolean;
+  fulfilmentWebhookUrl: string | null;
+}
+
+/** A draw ticket is entered by the festivals module through this hook (same transaction). */
+export type DrawTicketHook = (tx: Tx, r: { clubId: string; memberId: string; festivalId: string | null; tickets: number; redemptionId: string }) => Promise<Result<unknown>>;
+
+export const FULFILMENT_PURPOSE = 'rewards.fulfilment';
+const DIGITAL_CALLBACK = 'rewards.digital';
+const NOTICE_TOPIC = 'rewards.notice';
+/** Points stay held this long while a product waits to ship / a digital delivery retries. */
+const HOLD_TTL_SECONDS = { product: 90 * 86400, digital: 7 * 86400, immediate: 900 } as const;
+
+export interface RewardDeps {
+  db: Db;
+  clock: Clock;
+  secrets: Secrets;
+  sms: SmsChannel;
+  clubs: ClubService;
+  members: MemberService;
+  ledger: LedgerService;
+  webhooks: WebhookSender;
+}
+
+const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
+
+export class RewardService {
+  private drawHook: DrawTicketHook | null = null;
+  private readonly db: Db;
+  private readonly clock: Clock;
+
+  constructor(private readonly d: RewardDeps) {
+    this.db = d.db;
+    this.clock = d.clock;
+    d.webhooks.on(DIGITAL_CALLBACK, (o) => this.onDigitalOutcome(o));
+  }
+
+  /** The festivals module plugs draw tickets in here. */
+  setDrawTicketHook(fn: DrawTicketHook) {
+    this.drawHook = fn;
+  }
+
+  private async club(clubId: string): Promise<Club> {
+    const c = await this.d.clubs.get(clubId);
+    if (!c) throw new Error(`club ${clubId} vanished`);
+    return c;
+  }
+
+  // ======================================================================== catalogue
+
+  async create(clubId: string, input: RewardCreate, ctx: Ctx): Promise<Result<Reward>> {
+    const club = await this.club(clubId);
+    const checked = await this.checkRefs(clubId, input.type, input.config);
+    if (!checked.ok) return checked;
+    const w = windowInstants(input.availableFrom, input.availableUntil, club.timeZone);
+    if (w.from && w.until && w.until <= w.from) return fail('validation_failed', 'availableUntil is before availableFrom');
+    const r = await inTx(this.db, async (tx) =>
+      idempotent(tx, clubId, ctx.idempotency ?? null, 201, async () => {
+        const id = newId('rwd');
+        const now = this.clock.now();
+        const row = (await tx
+          .insertInto('rewards')
+          .values({
+            id, club_id: clubId, type: input.type, title_fa: input.title.fa, title_en: input.title.en, description_fa: input.description.fa, description_en: input.description.en,
+            image_url: input.imageUrl, cost_points: input.costPoints, copay_rials: input.copayRials, stock: input.stock,
+            limit_count: input.limit?.count ?? null, limit_period: input.limit?.period ?? null,
+            audience_tiers: input.audience.tiers, audience_groups: input.audience.groups,
+            available_from: w.from, available_until: w.until, config: JSON.stringify(input.config), created_at: now, updated_at: now,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow()) as RewardRow;
+        const reward = toReward(row, club.timeZone);
+        await audit(tx, { clubId, actor: ctx.actor, action: 'reward.created', target: id, after: reward, requestId: ctx.requestId });
+        await enqueue(tx, [{ clubId, topic: 'reward.created', payload: { rewardId: id, type: input.type } }]);
+        return ok(reward);
+      }),
+    );
+    return r.ok ? ok(r.value.value) : r;
+  }
+
+  private async checkRefs(clubId: string, type: string, config: RewardCreate['config']): Promise<Result<true>> {
+    if (config.partnerId) {
+      const p = await this.db.selectFrom('partners').select('id').where('club_id', '=', clubId).where('id', '=', config.partnerId).executeTakeFirst();
+      if (!p) return fail('partner_not_found', `no partner ${config.partnerId}`);
+    }
+    if (type === 'bundle' && config.options) {
+      const rows = await listRewards(this.db, clubId, { ids: config.options });
+      if (rows.length !== new Set(config.options).size) return fail('reward_not_found', 'a bundle option is not a reward of this club');
+      if (rows.some((r) => r.type === 'bundle')) return fail('validation_failed', 'a bundle cannot contain a bundle');
+    }
+    return ok(true);
+  }
+
+  async update(clubId: string, id: string, patch: RewardPatch, ctx: Ctx): Promise<Result<Reward>> {
+    const club = await this.club(clubId);
+    const before = await findReward(this.db, clubId, id);
+    if (!before) return fail('reward_not_found');
+    if (patch.config) {
+      const c = await this.checkRefs(clubId, before.type, patch.config);
+      if (!c.ok) return c;
+    }
+    const set: Record<string, unknown> = { updated_at: this.clock.now() };
+    if (patch.title) Object.assign(set, { title_fa: patch.title.fa, title_en: patch.title.en });
+    if (patch.description) Object.assign(set, { description_fa: patch.description.fa, description_en: patch.description.en });
+    if (patch.imageUrl !== undefined) set.image_url = patch.imageUrl;
+    if (patch.costPoints !== undefined) set.cost_points = patch.costPoints;
+    if (patch.copayRials !== undefined) set.copay_rials = patch.copayRials;
+    if (patch.stock !== undefined) set.stock = patch.stock;
+    if (patch.limit !== undefined) Object.assign(set, { limit_count: patch.limit?.count ?? null, limit_period: patch.limit?.period ?? null });
+    if (patch.audience) Object.assign(set, { audience_tiers: patch.audience.tiers, audience_groups: patch.audience.groups });
+    if (patch.availableFrom !== undefined) set.available_from = windowInstants(patch.availableFrom, null, club.timeZone).from;
+    if (patch.availableUntil !== undefined) set.available_until = windowInstants(null, patch.availableUntil, club.timeZone).until;
+    if (patch.config) set.config = JSON.stringify(patch.config);
+    return inTx(this.db, async (tx) => {
+      const row = (await tx.updateTable('rewards').set(set).where('club_id', '=', clubId).where('id', '=', id).returningAll().executeTakeFirst()) as RewardRow | undefined;
+      if (!row) return fail('reward_not_found');
+      const after = toReward(row, club.timeZone);
+      await audit(tx, { clubId, actor: ctx.actor, action: 'reward.updated', target: id, before: toReward(before, club.timeZone), after, requestId: ctx.requestId });
+      await enqueue(tx, [{ clubId, topic: 'reward.updated', payload: { rewardId: id } }]);
+      return ok(after);
+    });
+  }
+
+  /** Adds (or with a negative n removes) stock without racing redemptions. */
+  async addStock(clubId: string, id: string, n: number, ctx: Ctx): Promise<Result<Reward>> {
+    const club = await this.club(clubId);
+    return inTx(this.db, async (tx) => {
+      const r = await sql<RewardRow>`update rewards set stock = coalesce(stock, 0) + ${n}, updated_at = ${this.clock.now()}
+        where club_id = ${clubId} and id = ${id} and coalesce(stock, 0) + ${n} >= 0 returning *`.execute(tx);
+      const row = r.rows[0];
+      if (!row) return (await findReward(tx, clubId, id)) ? fail('validation_failed', 'stock would go below zero') : fail('reward_not_found');
+      await audit(tx, { clubId, actor: ctx.actor, action: 'reward.stock_added', target: id, after: { added: n, stock: Number(row.stock) }, requestId: ctx.requestId });
+      return ok(toReward(row, club.timeZone));
+    });
+  }
+
+  async archive(clubId: string, id: string, ctx: Ctx): Promise<Result<Reward>> {
+    const club = await this.club(clubId);
+    return inTx(this.db, async (tx) => {
+      const now = this.clock.now();
+      const row = (await tx.updateTable('rewards').set({ status: 'archived', archived_at: now, updated_at: now }).where('club_id', '=', clubId).where('id', '=', id).returningAll().executeTakeFirst()) as RewardRow | undefined;
+      if (!row) return fail('reward_not_found');
+      await audit(tx, { clubId, actor: ctx.actor, action: 'reward.archived', target: id, requestId: ctx.requestId });
+      await enqueue(tx, [{ clubId, topic: 'reward.archived', payload: { rewardId: id } }]);
+      return ok(toReward(row, club.timeZone));
+    });
+  }
+
+  async get(clubId: string, id: string): Promise<Result<Reward & { codes?: Record<string, number> }>> {
+    const club = await this.club(clubId);
+    const row = await findReward(this.db, clubId, id);
+    if (!row) return fail('reward_not_found');
+    const reward = toReward(row, club.timeZone);
+    return ok(usesCodes(row.type) ? { ...reward, codes: await poolCounts(this.db, clubId, id) } : reward);
+  }
+
+  async list(clubId: string, opts: { status?: string; type?: string } = {}): Promise<Reward[]> {
+    const club = await this.club(clubId);
+    return (await listRewards(this.db, clubId, opts)).map((r) => toReward(r, club.timeZone));
+  }
+
+  /** Adds codes to a coupon / voucher pool in batches; duplicates are skipped. */
+  async uploadCodes(clubId: string, rewardId: string, codes: { code: string; expiresAt?: Date | null }[], ctx: Ctx): Promise<Result<{ added: number; skipped: number }>> {
+    const row = await findReward(this.db, clubId, rewardId);
+    if (!row) return fail('reward_not_found');
+    if (!usesCodes(row.type)) return fail('validation_failed', `a ${row.type} reward has no codes`);
+    const clean = codes.map((c) => ({ id: newId('cpn'), code: normaliseCode(c.code), expiresAt: c.expiresAt ?? null })).filter((c) => /^[A-Z0-9_-]{4,64}$/.test(c.code));
+    let added = 0;
+    for (let i = 0; i < clean.length; i += 5000) added += await insertPoolCodes(this.db, clubId, rewardId, clean.slice(i, i + 5000));
+    await audit(this.db, { clubId, actor: ctx.actor, action: 'reward.codes_uploaded', target: rewardId, after: { added, skipped: codes.length - added }, requestId: ctx.requestId });
+    return ok({ added, skipped: codes.length - added });
+  }
+
+  // ======================================================================== member's catalogue
+
+  /** Rewards this member can see now, fresh ones first (R4), with why one is not redeemable. */
+  async catalogueFor(clubId: string, memberId: string): Promise<Result<{ items: (Reward & { freshness: Freshness; timesTaken: number; redeemable: boolean; reason: string | null; donated?: { points: number; donors: number } })[] }>> {
+    const club = await this.club(clubId);
+    const m = await this.d.members.get(clubId, memberId);
+    if (!m.ok) return m;
+    const now = this.clock.now();
+    const rows = await listRewards(this.db, clubId, { status: 'active' });
+    const history = await memberHistory(this.db, clubId, memberId);
+    const donations = await donationTotals(this.db, clubId, rows.filter((r) => r.type === 'donation').map((r) => r.id));
+    const points = (await this.d.ledger.balance(clubId, memberId, 'points')).available;
+    const visible = rows
+      .map((r) => ({ r, why: ineligibility(this.facts(r), this.memberFacts(m.value), now) }))
+      // Out of the window or audience: not shown at all. Out of stock: shown, not redeemable.
+      .filter((x) => x.why === null || x.why === 'reward_out_of_stock');
+    const entries = visible.map(({ r, why }) => {
+      const h = history.get(r.id);
+      const cost = Number(r.cost_points);
+      const reason = why ?? (cost > points ? 'insufficient_points' : null);
+      return {
+        ...toReward(r, club.timeZone),
+        rotatedAt: r.available_from ? new Date(r.available_from) : new Date(r.created_at),
+        timesTaken: h?.times ?? 0,
+        lastTakenAt: h?.last ?? null,
+        redeemable: reason === null,
+        reason,
+        ...(r.type === 'donation' ? { donated: donations.get(r.id) ?? { points: 0, donors: 0 } } : {}),
+      };
+    });
+    const items = orderCatalogue(entries, now).map(({ rotatedAt: _r, lastTakenAt: _l, ...rest }) => rest);
+    return ok({ items });
+  }
+
+  private facts(r: RewardRow) {
+    return {
+      type: r.type,
+      status: r.status,
+      stock: r.stock === null ? null : Number(r.stock),
+      availableFrom: r.available_from ? new Date(r.available_from) : null,
+      availableUntil: r.available_until ? new Date(r.available_until) : null,
+      audience: { tiers: r.audience_tiers ?? [], groups: r.audience_groups ?? [] },
+    };
+  }
+
+  private memberFacts(m: Member) {
+    return { status: m.status, tier: m.tier, groups: m.groups };
+  }
+
+  // ======================================================================== redemption
+
+  async redeem(clubId: string, memberId: string, input: RedeemInput, ctx: Ctx): Promise<Result<RedemptionView>> {
+    const club = await this.club(clubId);
+    const offer = await findReward(this.db, clubId, input.rewardId);
+    if (!offer) return fail('reward_not_found');
+    let reward = offer;
+    let bundle: RewardRow | null = null;
+    if (offer.type === 'bundle') {
+      const options = (typeof offer.config === 'string' ? JSON.parse(offer.config) : offer.config).options as string[];
+      if (!input.choice || !options.includes(input.choice)) return fail('bundle_choice_required', `choose one of ${options.join(', ')}`, { options });
+      const chosen = await findReward(this.db, clubId, input.choice);
+      if (!chosen) return fail('reward_not_found', 'the chosen option no longer exists');
+      bundle = offer;
+      reward = chosen;
+    }
+    const m = await this.d.members.get(clubId, memberId);
+    if (!m.ok) return m;
+    const now = this.clock.now();
+    for (const r of bundle ? [bundle, reward] : [reward]) {
+      // A bundle's options are sold through the bundle: only their stock and archive state count.
+      const facts = r === reward && bundle ? { ...this.facts(r), availableFrom: null, availableUntil: null, audience: { tiers: [], groups: [] } } : this.facts(r);
+      const why = ineligibility(facts, this.memberFacts(m.value), now);
+      if (why) return fail(why);
+    }
+    if (reward.type === 'draw_ticket' && !this.drawHook) return fail('not_available_yet', 'draw tickets are redeemable once festivals are connected');
+    if (reward.type === 'product' && !input.delivery) return fail('delivery_required');
+    const priced = bundle ?? reward;
+    const quantity = reward.type === 'donation' || reward.type === 'draw_ticket' ? (input.quantity ?? 1) : 1;
+    const points = Number(priced.cost_points) * quantity;
+    const copay = Number(priced.copay_rials) * quantity;
+    const config = typeof reward.config === 'string' ? JSON.parse(reward.config) : (reward.config as Reward['config']);
+    const deferred = isDeferred(reward.type);
+    const ttlSeconds = reward.type === 'product' ? HOLD_TTL_SECONDS.product : reward.type === 'digital' ? HOLD_TTL_SECONDS.digital : HOLD_TTL_SECONDS.immediate;
+    const lctx = { actor: ctx.actor, requestId: ctx.requestId };
+
+    const r = await inTx(this.db, async (tx) =>
+      idempotent(tx, clubId, ctx.idempotency ?? null, 201, async (): Promise<Result<RedemptionView>> => {
+        const id = newId('rdm');
+        // 1. The member's balance rows first (the ledger locks them): points, then rials.
+        let hold: { id: string; allocations: Allocation[] } | null = null;
+        if (points > 0) {
+          const h = await this.d.ledger.holdInTx(tx, clubId, memberId, { points, reference: `redemption:${id}`, ttlSeconds }, lctx);
+          if (!h.ok) return h;
+          hold = h.value;
+        } else {
+          // Free rewards still serialise per member, so limits cannot be raced.
+          await sql`select pg_advisory_xact_lock(hashtext(${`${clubId}:${memberId}`}))`.execute(tx);
+        }
+        let copayHoldId: string | null = null;
+        if (copay > 0) {
+          const h = await this.d.ledger.holdInTx(tx, clubId, memberId, { points: copay, unit: 'rials', reference: `redemption:${id}`, ttlSeconds }, lctx);
+          if (!h.ok) return h.code === 'insufficient_points' ? fail('insufficient_wallet', h.detail, h.extra) : h;
+          copayHoldId = h.value.id;
+        }
+        // 2. Per-member limits, counted under that lock.
+        const counts = await takenCounts(tx, clubId, memberId, priced.id, priced.limit_period ? periodRange(priced.limit_period as never, now, club.timeZone).start : null);
+        if (priced.limit_count && counts.inPeriod + 1 > priced.limit_count) {
+          return fail('member_limit_reached', `${counts.inPeriod} of ${priced.limit_count} per ${priced.limit_period}`, { limit: priced.limit_count, period: priced.limit_period });
+        }
+        // 3. A code, if the type hands one out (SKIP LOCKED: concurrent redemptions never wait on each other here).
+        let code: { code: string; expiresAt: Date | null } | null = null;
+        if (usesCodes(reward.type)) {
+          const validUntil = config.codes?.validDays ? new Date(now.getTime() + config.codes.validDays * 86_400_000) : null;
+          if (config.codes?.source === 'pattern') {
+            for (let attempt = 0; attempt < 8 && !code; attempt++) {
+              const c = codeFromPattern(config.codes.pattern!, randomBytes(64));
+              if (await insertIssuedCode(tx, { id: newId('cpn'), clubId, rewardId: reward.id, code: c, memberId, redemptionId: id, now, expiresAt: validUntil })) code = { code: c, expiresAt: validUntil };
+            }
+            if (!code) throw new Error(`pattern ${config.codes.pattern} is exhausted`);
+          } else {
+            code = await claimPooledCode(tx, clubId, reward.id, { memberId, redemptionId: id, now, expiresAt: validUntil });
+            if (!code) return fail('reward_out_of_stock', 'no codes left in the pool');
+          }
+        }
+        // 4. The redemption and what its type posts.
+        const detail: Record<string, unknown> = { allocations: hold?.allocations ?? [], title: { fa: reward.title_fa, en: reward.title_en } };
+        if (reward.type === 'wallet_credit') {
+          const rate = walletRate(config, m.value.tier, club.pointValueRials);
+          detail.walletRials = points * rate;
+          detail.rateRials = rate;
+        }
+        if (reward.type === 'partner_voucher') detail.partner = { id: config.partnerId, settlementRials: config.settlementRials ?? 0 };
+        if (reward.type === 'donation') detail.cause = config.cause;
+        const status = deferred ? 'pending' : 'fulfilled';
+        const row = (await tx
+          .insertInto('redemptions')
+          .values({
+            id, club_id: clubId, member_id: memberId, reward_id: reward.id, bundle_id: bundle?.id ?? null, type: reward.type, status,
+            fulfilment: reward.type === 'product' ? 'ordered' : null, points, copay_rials: copay, quantity, nth: counts.ever,
+            hold_id: hold?.id ?? null, copay_hold_id: copayHoldId, code: code?.code ?? null, code_expires_at: code?.expiresAt ?? null,
+            delivery: input.delivery ? JSON.stringify(input.delivery) : null, detail: JSON.stringify(detail), actor: ctx.actor, created_at: now, updated_at: now,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow()) as RedemptionRow;
+        if (!deferred) {
+          const cap = await this.captureAll(tx, clubId, row, lctx);
+          if (!cap.ok) return cap;
+        }
+        if (reward.type === 'wallet_credit') {
+          await this.d.ledger.credit(tx, clubId, [{
+            memberId, unit: 'rials', amount: detail.walletRials as number, kind: 'convert', source: SYSTEM.conversion,
+            availableAt: now, expiresAt: null, memo: `reward ${reward.id}`, actor: ctx.actor, meta: { redemptionId: id, points, rateRials: detail.rateRials },
+          }]);
+        }
+        if (reward.type === 'partner_voucher' && (config.settlementRials ?? 0) > 0) await this.postSettlement(tx, clubId, config.partnerId!, config.settlementRials!, { redemptionId: id }, ctx.actor);
+        if (reward.type === 'draw_ticket') {
+          const t = await this.drawHook!(tx, { clubId, memberId, festivalId: config.festivalId ?? null, tickets: quantity, redemptionId: id });
+          if (!t.ok) return t;
+        }
+        if (reward.type === 'digital') {
+          await enqueueWebhook(tx, clubId, {
+            purpose: FULFILMENT_PURPOSE,
+            event: 'reward.fulfilment_requested',
+            data: { redemptionId: id, rewardId: reward.id, memberId, mobile: m.value.mobile, fulfilment: config.fulfilment ?? {}, title: { fa: reward.title_fa, en: reward.title_en } },
+            callback: DIGITAL_CALLBACK,
+            context: { redemptionId: id },
+          }, now);
+        }
+        await audit(tx, { clubId, actor: ctx.actor, action: 'redemption.created', target: id, after: { rewardId: reward.id, bundleId: bundle?.id ?? null, memberId, points, copay, status }, requestId: ctx.requestId });
+        await enqueue(tx, [{ clubId, topic: 'reward.redeemed', payload: { redemptionId: id, rewardId: reward.id, memberId, type: reward.type, points, status } }]);
+        // 5. Stock last: the reward's row stays locked only until this commit.
+        if (reward.stock !== null && !(await takeStock(tx, clubId, reward.id))) return fail('reward_out_of_stock');
+        return ok(this.view(row));
+      }),
+    );
+    return r.ok ? ok(r.value.value) : r;
+  }
+
+  private async captureAll(tx: Tx, clubId: string, row: RedemptionRow, lctx: { actor: string; requestId?: string }): Promise<Result<true>> {
+    for (const h of [row.hold_id, row.copay_hold_id]) {
+      if (!h) continue;
+      const c = await this.d.ledger.captureInTx(tx, clubId, h, lctx);
+      if (!c.ok) return c;
+    }
+    return ok(true);
+  }
+
+  private async releaseAll(tx: Tx, clubId: string, row: RedemptionRow, lctx: { actor: string; requestId?: string }): Promise<Result<true>> {
+    for (const h of [row.hold_id, row.copay_hold_id]) {
+      if (!h) continue;
+      const c = await this.d.ledger.releaseInTx(tx, clubId, h, lctx);
+      if (!c.ok) return c;
+    }
+    return ok(true);
+  }
+
+  /** The club owes the partner: a balanced rial entry between two system accounts. */
+  private async postSettlement(tx: Tx, clubId: string, partnerId: string, rials: number, meta: Record<string, unknown>, actor: string) {
+    await this.d.ledger.post(tx, [{
+      id: newId('jnl'), clubId, kind: 'adjust', memberId: null, actor, memo: 'partner settlement', meta: { partnerId, ...meta },
+      lines: [
+        { account: 'system:partner-settlement', memberId: null, unit: 'rials', amount: -rials },
+        { account: `partner:${partnerId}`, memberId: null, unit: 'rials', amount: rials },
+      ],
+      lots: [],
+    }]);
+  }
+
+  private view(r: RedemptionRow): RedemptionView {
+    const detail = (typeof r.detail === 'string' ? JSON.parse(r.detail) : r.detail) ?? {};
+    const delivery = typeof r.delivery === 'string' ? JSON.parse(r.delivery) : r.delivery;
+    return {
+      id: r.id, memberId: r.member_id, rewardId: r.reward_id, bundleId: r.bundle_id, type: r.type, status: r.status, fulfilment: r.fulfilment,
+      points: Number(r.points), copayRials: Number(r.copay_rials), quantity: r.quantity, code: r.code, codeExpiresAt: iso(r.code_expires_at),
+      delivery: delivery ?? null, ...(detail.walletRials !== undefined ? { walletRials: Number(detail.walletRials) } : {}),
+      createdAt: iso(r.created_at)!, updatedAt: iso(r.updated_at)!,
+    };
+  }
+
+  async getRedemption(clubId: string, id: string, memberId?: string): Promise<Result<RedemptionView>> {
+    const r = await findRedemption(this.db, clubId, id);
+    if (!r || (memberId && r.member_id !== memberId)) return fail('redemption_not_found');
+    return ok(this.view(r));
+  }
+
+  async listRedemptions(clubId: string, q: { memberId?: string; rewardId?: string; status?: string; before?: string; limit: number }): Promise<{ items: RedemptionView[]; nextCursor: string | null }> {
+    let s = this.db.selectFrom('redemptions').selectAll().where('club_id', '=', clubId);
+    if (q.memberId) s = s.where('member_id', '=', q.memberId);
+    if (q.rewardId) s = s.where('reward_id', '=', q.rewardId);
+    if (q.status) s = s.where('status', '=', q.status);
+    if (q.before) s = s.where('id', '<', q.before);
+    const rows = (await s.orderBy('id', 'desc').limit(q.limit).execute()) as RedemptionRow[];
+    return { items: rows.map((r) => this.view(r)), nextCursor: rows.length === q.limit ? rows.at(-1)!.id : null };
+  }
+
+  /**
+   * Product fulfilment: ordered → shipped (points captured) → delivered, or cancelled from
+   * any of them. Cancelling before shipping releases the hold; after, the points come back
+   * as new lots (keeping their original expiry where the club allows). Stock goes back.
+   */
+  async fulfil(clubId: string, id: string, to: 'shipped' | 'delivered' | 'cancelled', ctx: Ctx & { memberId?: string; tracking?: string; reason?: string }): Promise<Result<RedemptionView>> {
+    const club = await this.club(clubId);
+    const settings = await this.settings(clubId);
+    const lctx = { actor: ctx.actor, requestId: ctx.requestId };
+    const r = await inTx(this.db, async (tx) =>
+      idempotent(tx, clubId, ctx.idempotency ?? null, 200, async (): Promise<Result<RedemptionView>> => {
+        const cur = await findRedemption(tx, clubId, id);
+        if (!cur || (ctx.memberId && cur.member_id !== ctx.memberId)) return fail('redemption_not_found');
+        if (ctx.memberId && !(to === 'cancelled' && cur.status === 'pending')) return fail('redemption_invalid_transition', 'members may cancel only what has not shipped');
+        const now = this.clock.now();
+        let next: RedemptionRow | null = null;
+        if (to === 'shipped' || to === 'delivered') {
+          if (cur.type !== 'product') return fail('redemption_invalid_transition', `a ${cur.type} has no shipping`);
+          const from = to === 'shipped' ? ['ordered'] : ['ordered', 'shipped'];
+          next = await transition(tx, clubId, id, { fulfilment: from }, { status: 'fulfilled', fulfilment: to, detail: ctx.tracking ? { tracking: ctx.tracking } : {} }, now);
+          if (!next) return cur.fulfilment === to ? ok(this.view(cur)) : fail('redemption_invalid_transition', `it is ${cur.fulfilment}`);
+          if (cur.status === 'pending') {
+            const c = await this.captureAll(tx, clubId, next, lctx);
+            if (!c.ok) return c;
+          }
+        } else {
+          const cancellable = cur.status === 'pending' || (cur.status === 'fulfilled' && ['product', 'coupon', 'partner_voucher', 'digital'].includes(cur.type));
+          if (!cancellable) return cur.status === 'cancelled' ? ok(this.view(cur)) : fail('redemption_invalid_transition', `a ${cur.status} ${cur.type} cannot be cancelled`);
+          if (usesCodes(cur.type)) {
+            const voided = await sql`update coupon_codes set status = 'void' where club_id = ${clubId} and redemption_id = ${id} and status = 'assigned' returning id`.execute(tx);
+            if (cur.code && voided.rows.length === 0) return fail('coupon_used', 'the code was already used at a till');
+          }
+          next = await transition(tx, clubId, id, { status: [cur.status] }, { status: 'cancelled', ...(cur.type === 'product' ? { fulfilment: 'cancelled' } : {}), detail: { cancelledBy: ctx.actor, reason: ctx.reason ?? null } }, now);
+          if (!next) return fail('redemption_invalid_transition', 'it changed meanwhile');
+          if (cur.status === 'pending') {
+            const rel = await this.releaseAll(tx, clubId, cur, lctx);
+            if (!rel.ok) return rel;
+          } else {
+            const ret = await this.returnPoints(tx, club, settings.returnKeepsExpiry, cur, lctx);
+            if (!ret.ok) return ret;
+            const detail = (typeof cur.detail === 'string' ? JSON.parse(cur.detail) : cur.detail) as { partner?: { id: string; settlementRials: number } };
+            if (detail.partner?.settlementRials) await this.postSettlement(tx, clubId, detail.partner.id, -detail.partner.settlementRials, { redemptionId: id, cancelled: true }, ctx.actor);
+          }
+          await giveBackStock(tx, clubId, cur.reward_id);
+        }
+        await audit(tx, { clubId, actor: ctx.actor, action: `redemption.${to}`, target: id, before: { status: cur.status, fulfilment: cur.fulfilment }, after: { status: next.status, fulfilment: next.fulfilment }, requestId: ctx.requestId });
+        await enqueue(tx, [{ clubId, topic: `reward.${to}`, payload: { redemptionId: id, memberId: cur.member_id, rewardId: cur.reward_id, points: Number(cur.points) } }]);
+        if (to !== 'cancelled' || cur.member_id) await this.notice(tx, clubId, cur.member_id, noticeText(club, to, cur));
+        return ok(this.view(next));
+      }),
+    );
+    return r.ok ? ok(r.value.value) : r;
+  }
+
+  /** Captured points back to the member as new lots; rial co-payment back to the wallet. */
+  private async returnPoints(tx: Tx, club: Club, keepExpiry: boolean, cur: RedemptionRow, lctx: { actor: string; requestId?: string }): Promise<Result<true>> {
+    const detail = (typeof cur.detail === 'string' ? JSON.parse(cur.detail) : cur.detail) as { allocations?: Allocation[] };
+    const now = this.clock.now();
+    const fresh = club.expiryMonths > 0 ? expiryInstant(now, club.expiryMonths, club.timeZone) : null;
+    if (Number(cur.points) > 0 && detail.allocations?.length) {
+      const r = await this.d.ledger.returnRedeemedInTx(tx, club.id, cur.member_id, { allocations: detail.allocations, keepExpiry, expiresAt: fresh, memo: `redemption ${cur.id} cancelled`, meta: { redemptionId: cur.id } }, lctx);
+      if (!r.ok) return r;
+    }
+    if (Number(cur.copay_rials) > 0) {
+      await this.d.ledger.credit(tx, club.id, [{ memberId: cur.member_id, unit: 'rials', amount: Number(cur.copay_rials), kind: 'release', source: SYSTEM.redeemed, availableAt: now, expiresAt: null, memo: `redemption ${cur.id} co-payment returned`, actor: lctx.actor }]);
+    }
+    return ok(true);
+  }
+
+  /**
+   * The final outcome of a digital fulfilment webhook. Delivered → capture; given up →
+   * release the hold, stock back, the member told. The conditional transition makes a
+   * repeated outcome (at-least-once delivery) a no-op: points come back exactly once.
+   */
+  private async onDigitalOutcome(o: WebhookOutcome): Promise<void> {
+    const id = String(o.context.redemptionId ?? '');
+    const club = await this.club(o.clubId);
+    const lctx = { actor: 'system:fulfilment' };
+    const r = await inTx(this.db, async (tx) => {
+      const now = this.clock.now();
+      const next = await transition(tx, o.clubId, id, { status: ['pending'] }, { status: o.delivered ? 'fulfilled' : 'failed', detail: { webhook: { attempts: o.attempts, status: o.status, error: o.error } } }, now);
+      if (!next) return ok(false); // already resolved (a repeat, or cancelled meanwhile)
+      const res = o.delivered ? await this.captureAll(tx, o.clubId, next, lctx) : await this.releaseAll(tx, o.clubId, next, lctx);
+      if (!res.ok) return res;
+      if (!o.delivered) await giveBackStock(tx, o.clubId, next.reward_id);
+      await audit(tx, { clubId: o.clubId, actor: lctx.actor, action: o.delivered ? 'redemption.fulfilled' : 'redemption.failed', target: id, after: { attempts: o.attempts, status: o.status, error: o.error } });
+      await enqueue(tx, [{ clubId: o.clubId, topic: o.delivered ? 'reward.fulfilled' : 'reward.failed', payload: { redemptionId: id, memberId: next.member_id, rewardId: next.reward_id, points: Number(next.points) } }]);
+      await this.notice(tx, o.clubId, next.member_id, noticeText(club, o.delivered ? 'fulfilled' : 'failed', next));
+      return ok(true);
+    });
+    if (!r.ok) throw new Error(`fulfilment outcome for ${id}: ${r.code} ${r.detail ?? ''}`);
+  }
+
+  private async notice(tx: Tx, clubId: string, memberId: string, text: string | null) {
+    if (text) await enqueue(tx, [{ clubId, topic: NOTICE_TOPIC, payload: { memberId, text }, availableAt: this.clock.now() }]);
+  }
+
+  /**
+   * Outbox handler for the module's own member notices (Persian SMS, transactional, only
+   * to active members who accept SMS). Returns false for other topics.
+   */
+  async handleOutbox(m: ClaimedMessage): Promise<boolean> {
+    if (m.topic !== NOTICE_TOPIC) return false;
+    const member = await this.d.members.get(m.clubId, String(m.payload.memberId ?? ''));
+    if (!member.ok || member.value.status !== 'active' || !member.value.consent.sms) return true;
+    await this.d.sms.send({ clubId: m.clubId, to: member.value.mobile, text: String(m.payload.text), kind: 'transactional' });
+    return true;
+  }
+
+  // ======================================================================== coupons at the till
+
+  async validateCoupon(clubId: string, raw: string): Promise<Result<{ code: string; rewardId: string; memberId: string | null; title: { fa: string; en: string }; expiresAt: string | null; status: string }>> {
+    const code = normaliseCode(raw);
+    const r = await sql<{ code: string; reward_id: string; member_id: string | null; status: string; expires_at: Date | null; title_fa: string; title_en: string }>`
+      select c.code, c.reward_id, c.member_id, c.status, c.expires_at, r.title_fa, r.title_en
+      from coupon_codes c join rewards r on r.club_id = c.club_id and r.id = c.reward_id
+      where c.club_id = ${clubId} and c.code = ${code}`.execute(this.db);
+    const row = r.rows[0];
+    if (!row || row.status === 'available' || row.status === 'void') return fail('coupon_not_found');
+    if (row.status === 'used') return fail('coupon_used');
+    if (row.expires_at && new Date(row.expires_at) <= this.clock.now()) return fail('coupon_expired', `expired at ${iso(row.expires_at)}`);
+    return ok({ code: row.code, rewardId: row.reward_id, memberId: row.member_id, title: { fa: row.title_fa, en: row.title_en }, expiresAt: iso(row.expires_at), status: row.status });
+  }
+
+  /** Consumes a code once: of two tills racing, the conditional UPDATE lets one win. */
+  async consumeCoupon(clubId: string, raw: string, ctx: Ctx & { purchaseEventId?: string }): Promise<Result<{ code: string; rewardId: string; memberId: string | null; usedAt: string }>> {
+    const code = normaliseCode(raw);
+    const r = await inTx(this.db, async (tx) =>
+      idempotent(tx, clubId, ctx.idempotency ?? null, 200, async () => {
+        const now = this.clock.now();
+        const u = await sql<{ reward_id: string; member_id: string | null; redemption_id: string | null }>`
+          update coupon_codes set status = 'used', used_at = ${now}, used_by = ${ctx.actor}
+          where club_id = ${clubId} and code = ${code} and status = 'assigned' and (expires_at is null or expires_at > ${now})
+          returning reward_id, member_id, redemption_id`.execute(tx);
+        const row = u.rows[0];
+        if (!row) {
+          const why = await this.validateCoupon(clubId, code);
+          return why.ok ? fail('coupon_used') : why;
+        }
+        await audit(tx, { clubId, actor: ctx.actor, action: 'coupon.consumed', target: code, after: { rewardId: row.reward_id, memberId: row.member_id, purchaseEventId: ctx.purchaseEventId ?? null }, requestId: ctx.requestId });
+        await enqueue(tx, [{ clubId, topic: 'coupon.consumed', payload: { code, rewardId: row.reward_id, memberId: row.member_id, redemptionId: row.redemption_id } }]);
+        return ok({ code, rewardId: row.reward_id, memberId: row.member_id, usedAt: now.toISOString() });
+      }),
+    );
+    return r.ok ? ok(r.value.value) : r;
+  }
+
+  // ======================================================================== points at the till
+
+  private async posLimits(club: Club): Promise<PosLimits> {
+    const s = await this.settings(club.id);
+    return { maxPercent: s.pos.maxPercent, minPoints: s.pos.minPoints, pointValueRials: s.pos.pointValueRials ?? club.pointValueRials };
+  }
+
+  async quote(clubId: string, memberId: string, basketRials: number, wantPoints?: number) {
+    const club = await this.club(clubId);
+    const limits = await this.posLimits(club);
+    const bal = await this.d.ledger.balance(clubId, memberId, 'points');
+    const q = posQuote(basketRials, bal.available, limits, wantPoints);
+    return { memberId, basketRials, availablePoints: bal.available, points: q.points, discountRials: q.discountRials, payRials: basketRials - q.discountRials, maxRials: q.capRials, pointValueRials: limits.pointValueRials, maxPercent: limits.maxPercent, minPoints: limits.minPoints, reason: q.reason };
+  }
+
+  /** Burns points as a discount on this basket, linked to the purchase's eventId. */
+  async burn(clubId: string, memberId: string, input: { basketRials: number; points?: number; purchaseEventId?: string }, ctx: Ctx) {
+    const club = await this.club(clubId);
+    const limits = await this.posLimits(club);
+    const r = await inTx(this.db, async (tx) =>
+      idempotent(tx, clubId, ctx.idempotency ?? null, 201, async () => {
+        // The cap comes from the basket; the ledger checks the points under the member's lock.
+        const q = posQuote(input.basketRials, Number.MAX_SAFE_INTEGER, limits, input.points);
+        if (input.points !== undefined && input.points > q.points) return fail('validation_failed', `at most ${q.points} points (${limits.maxPercent}% of the basket)`, { maxPoints: q.points });
+        let points = q.points;
+        if (input.points === undefined) points = Math.min(points, (await this.d.ledger.balance(clubId, memberId, 'points')).available);
+        if (points <= 0) return fail('insufficient_points', 'no points to burn');
+        if (points < limits.minPoints) return fail('pos_below_minimum', `at least ${limits.minPoints} points`);
+        const id = newId('brn');
+        const s = await this.d.ledger.spendInTx(tx, clubId, memberId, { points, memo: 'paid at the till', meta: { burnId: id, purchaseEventId: input.purchaseEventId ?? null } }, { actor: ctx.actor, requestId: ctx.requestId });
+        if (!s.ok) return s;
+        const discountRials = points * limits.pointValueRials;
+        await tx.insertInto('pos_burns').values({
+          id, club_id: clubId, member_id: memberId, purchase_event_id: input.purchaseEventId ?? null, basket_rials: input.basketRials, points, discount_rials: discountRials,
+          allocations: JSON.stringify(s.value.allocations), entry_id: s.value.entryId, status: 'burned', actor: ctx.actor, created_at: this.clock.now(), updated_at: this.clock.now(),
+        }).execute();
+        await audit(tx, { clubId, actor: ctx.actor, action: 'pos.burned', target: id, after: { memberId, points, discountRials, purchaseEventId: input.purchaseEventId ?? null }, requestId: ctx.requestId });
+        await enqueue(tx, [{ clubId, topic: 'pos.burned', payload: { burnId: id, memberId, points, discountRials, purchaseEventId: input.purchaseEventId ?? null } }]);
+        return ok({ burnId: id, memberId, points, discountRials, payRials: input.basketRials - discountRials, balance: s.value.balance, purchaseEventId: input.purchaseEventId ?? null });
+      }),
+    );
+    return r.ok ? ok(r.value.value) : r;
+  }
+
+  /**
+   * Gives a burn's points back (all, or in proportion to a partial refund), as new lots with
+   * their original expiry. Runs in the caller's transaction when one is given — the events
+   * module's refund path can call `reverseBurnsForRefund` in the refund's own transaction.
+   */
+  async reverseBurn(clubId: string, burnId: string, input: { refundRials?: number; purchaseRials?: number }, ctx: Ctx, txIn?: Tx) {
+    const club = await this.club(clubId);
+    const run = async (tx: Tx) => {
+      const b = await tx.selectFrom('pos_burns').selectAll().where('club_id', '=', clubId).where('id', '=', burnId).forUpdate().executeTakeFirst();
+      if (!b) return fail('burn_not_found');
+      const purchaseRials = input.purchaseRials ?? Number(b.basket_rials);
+      const give = burnReversal({ burnPoints: Number(b.points), purchaseRials, refundedRials: input.refundRials ?? purchaseRials, reversedBefore: Number(b.reversed_points) });
+      if (give === 0) return ok({ burnId, points: 0, reversedPoints: Number(b.reversed_points), status: b.status as string });
+      const allocations = sliceAllocations(typeof b.allocations === 'string' ? JSON.parse(b.allocations) : b.allocations, Number(b.reversed_points), give);
+      const fresh = club.expiryMonths > 0 ? expiryInstant(this.clock.now(), club.expiryMonths, club.timeZone) : null;
+      const settings = await this.settings(clubId);
+      const ret = await this.d.ledger.returnRedeemedInTx(tx, clubId, b.member_id, { allocations, keepExpiry: settings.returnKeepsExpiry, expiresAt: fresh, memo: `burn ${burnId} reversed`, meta: { burnId } }, { actor: ctx.actor, requestId: ctx.requestId });
+      if (!ret.ok) return ret;
+      const reversed = Number(b.reversed_points) + give;
+      const status = reversed >= Number(b.points) ? 'reversed' : 'partially_reversed';
+      await tx.updateTable('pos_burns').set({ reversed_points: reversed, status, updated_at: this.clock.now() }).where('club_id', '=', clubId).where('id', '=', burnId).execute();
+      await audit(tx, { clubId, actor: ctx.actor, action: 'pos.burn_reversed', target: burnId, after: { points: give, reversed, status }, requestId: ctx.requestId });
+      await enqueue(tx, [{ clubId, topic: 'pos.burn_reversed', payload: { burnId, memberId: b.member_id, points: give } }]);
+      return ok({ burnId, points: give, reversedPoints: reversed, status });
+    };
+    if (txIn) return run(txIn);
+    const r = await inTx(this.db, async (tx) => idempotent(tx, clubId, ctx.idempotency ?? null, 200, () => run(tx)));
+    return r.ok ? ok(r.value.value) : r;
+  }
+
+  /** For the refund path: reverses every burn linked to the refunded purchase's eventId. */
+  async reverseBurnsForRefund(tx: Tx, r: { clubId: string; purchaseEventId: string; purchaseRials: number; refundedRials: number; actor?: string }): Promise<number> {
+    const burns = await tx.selectFrom('pos_burns').select('id').where('club_id', '=', r.clubId).where('purchase_event_id', '=', r.purchaseEventId).orderBy('id').execute();
+    let points = 0;
+    for (const b of burns) {
+      const x = await this.reverseBurn(r.clubId, b.id as string, { refundRials: r.refundedRials, purchaseRials: r.purchaseRials }, { actor: r.actor ?? 'system:refund' }, tx);
+      if (x.ok) points += x.value.points;
+    }
+    return points;
+  }
+
+  async reverseForPurchase(clubId: string, input: { purchaseEventId: string; refundRials?: number; purchaseRials?: number }, ctx: Ctx): Promise<Result<{ purchaseEventId: string; burns: number; points: number }>> {
+    const r = await inTx(this.db, async (tx) =>
+      idempotent(tx, clubId, ctx.idempotency ?? null, 200, async () => {
+        const burns = await tx.selectFrom('pos_burns').select(['id', 'basket_rials']).where('club_id', '=', clubId).where('purchase_event_id', '=', input.purchaseEventId).orderBy('id').execute();
+        if (!burns.length) return fail('burn_not_found', `no burn for purchase ${input.purchaseEventId}`);
+        let points = 0;
+        for (const b of burns) {
+          const purchaseRials = input.purchaseRials ?? Number(b.basket_rials);
+          const x = await this.reverseBurn(clubId, b.id as string, { purchaseRials, refundRials: input.refundRials ?? purchaseRials }, ctx, tx);
+          if (!x.ok) return x;
+          points += x.value.points;
+        }
+        return ok({ purchaseEventId: input.purchaseEventId, burns: burns.length, points });
+      }),
+    );
+    return r.ok ? ok(r.value.value) : r;
+  }
+
+  // ======================================================================== freshness for operators
+
+  async fatigue(clubId: string, rewardId: string): Promise<Result<{ rewardId: string; redemptions: number; members: number; curve: FatiguePoint[] }>> {
+    const row = await findReward(this.db, clubId, rewardId);
+    if (!row) return fail('reward_not_found');
+    const t = await takenPerMember(this.db, clubId, rewardId);
+    return ok({ rewardId, redemptions: t.counts.reduce((s, n) => s + n, 0), members: t.counts.length, curve: fatigueCurve(t.counts, t.catalogueUsers) });
+  }
+
+  // ======================================================================== settings and partners
+
+  async settings(clubId: string): Promise<RewardSettings> {
+    const s = await this.db.selectFrom('reward_settings').selectAll().where('club_id', '=', clubId).executeTakeFirst();
+    const hook = await getWebhookEndpoint(this.db, clubId, FULFILMENT_PURPOSE);
+    return {
+      pos: { maxPercent: s?.pos_max_percent ?? 50, minPoints: Number(s?.pos_min_points ?? 0), pointValueRials: s?.pos_point_value_rials ? Number(s.pos_point_value_rials) : null },
+      returnKeepsExpiry: s?.return_keeps_expiry ?? true,
+      fulfilmentWebhookUrl: hook?.url ?? null,
+    };
+  }
+
+  async updateSettings(clubId: string, patch: { pos?: Partial<RewardSettings['pos']>; returnKeepsExpiry?: boolean; fulfilmentWebhookUrl?: string; rotateWebhookSecret?: boolean }, ctx: Ctx): Promise<Result<RewardSettings & { webhookSecret?: string }>> {
+    const before = await this.settings(clubId);
+    let secret: string | null = null;
+    await this.db.transaction().execute(async (tx) => {
+      const pos = { ...before.pos, ...(patch.pos ?? {}) };
+      const values = { club_id: clubId, pos_max_percent: pos.maxPercent, pos_min_points: pos.minPoints, pos_point_value_rials: pos.pointValueRials, return_keeps_expiry: patch.returnKeepsExpiry ?? before.returnKeepsExpiry, updated_at: this.clock.now() };
+      await tx.insertInto('reward_settings').values(values).onConflict((oc) => oc.column('club_id').doUpdateSet(values)).execute();
+      if (patch.fulfilmentWebhookUrl) secret = (await setWebhookEndpoint(tx, this.d.secrets, clubId, FULFILMENT_PURPOSE, patch.fulfilmentWebhookUrl, patch.rotateWebhookSecret ?? false)).secret;
+      await audit(tx, { clubId, actor: ctx.actor, action: 'rewards.settings_updated', target: clubId, before, after: { ...patch, rotateWebhookSecret: undefined }, requestId: ctx.requestId });
+    });
+    const after = await this.settings(clubId);
+    return ok(secret ? { ...after, webhookSecret: secret } : after);
+  }
+
+  async createPartner(clubId: string, input: { name: { fa: string; en?: string }; contact?: string }, ctx: Ctx) {
+    const id = newId('ptn');
+    try {
+      await this.db.transaction().execute(async (tx) => {
+        await tx.insertInto('partners').values({ id, club_id: clubId, name_fa: input.name.fa, name_en: input.name.en ?? '', contact: input.contact ?? null }).execute();
+        await audit(tx, { clubId, actor: ctx.actor, action: 'partner.created', target: id, after: input, requestId: ctx.requestId });
+      });
+    } catch (e) {
+      if ((e as { code?: string }).code === '23505') return fail('conflict', 'a partner with that name exists');
+      throw e;
+    }
+    return ok({ id, name: { fa: input.name.fa, en: input.name.en ?? '' }, contact: input.contact ?? null, owedRials: 0 });
+  }
+
+  /** Partners with what the club owes each (derived from the ledger's partner accounts). */
+  async listPartners(clubId: string) {
+    const rows = await this.db.selectFrom('partners').selectAll().where('club_id', '=', clubId).orderBy('name_fa').execute();
+    const owed = new Map((await this.d.ledger.systemBalances(clubId)).filter((b) => b.account.startsWith('partner:') && b.unit === 'rials').map((b) => [b.account.slice(8), b.balance]));
+    return rows.map((r) => ({ id: r.id as string, name: { fa: r.name_fa as string, en: r.name_en as string }, contact: r.contact as string | null, owedRials: owed.get(r.id as string) ?? 0 }));
+  }
+
+  /** The club paid the partner: owed goes down by the amount (a new entry). */
+  async settlePartner(clubId: string, partnerId: string, amountRials: number, ctx: Ctx): Promise<Result<{ partnerId: string; paidRials: number; owedRials: number }>> {
+    const r = await inTx(this.db, async (tx) =>
+      idempotent(tx, clubId, ctx.idempotency ?? null, 201, async () => {
+        const p = await tx.selectFrom('partners').select('id').where('club_id', '=', clubId).where('id', '=', partnerId).forUpdate().executeTakeFirst();
+        if (!p) return fail('partner_not_found');
+        await this.d.ledger.post(tx, [{
+          id: newId('jnl'), clubId, kind: 'adjust', memberId: null, actor: ctx.actor, memo: 'partner paid', meta: { partnerId },
+          lines: [
+            { account: `partner:${partnerId}`, memberId: null, unit: 'rials', amount: -amountRials },
+            { account: 'system:partner-paid', memberId: null, unit: 'rials', amount: amountRials },
+          ],
+          lots: [],
+        }]);
+        await audit(tx, { clubId, actor: ctx.actor, action: 'partner.paid', target: partnerId, after: { amountRials }, requestId: ctx.requestId });
+        return ok({ partnerId, paidRials: amountRials, owedRials: 0 });
+      }),
+    );
+    if (!r.ok) return r;
+    const owed = (await this.listPartners(clubId)).find((x) => x.id === partnerId)?.owedRials ?? 0;
+    return ok({ ...r.value.value, owedRials: owed });
+  }
+}
+
+/** The part of a burn's allocations from point `skip` on, `take` points long (for partial reversals). */
+export function sliceAllocations(allocations: Allocation[], skip: number, take: number): Allocation[] {
+  const out: Allocation[] = [];
+  let pos = 0;
+  for (const a of allocations) {
+    const start = Math.max(skip, pos);
+    const end = Math.min(skip + take, pos + a.amount);
+    if (end > start) out.push({ lotId: a.lotId, amount: end - start });
+    pos += a.amount;
+  }
+  return out;
+}
+
+/** What a member is told, in Persian (transactional SMS). */
+function noticeText(club: Club, what: string, r: RedemptionRow): string | null {
+  const detail = (typeof r.detail === 'string' ? JSON.parse(r.detail) : r.detail) as { title?: { fa: string } };
+  const title = detail.title?.fa ?? 'جایزه';
+  const pts = formatNumber(Number(r.points), 'fa');
+  switch (what) {
+    case 'failed':
+      return `${club.name.fa}: تحویل «${title}» ممکن نشد. ${pts} امتیاز شما بازگردانده شد.`;
+    case 'fulfilled':
+      return `${club.name.fa}: «${title}» برای شما فعال شد.`;
+    case 'shipped':
+      return `${club.name.fa}: «${title}» برای شما ارسال شد.`;
+    case 'cancelled':
+      return `${club.name.fa}: درخواست «${title}» لغو شد و ${pts} امتیاز به حساب شما بازگشت.`;
+    default:
+      return null;
+  }
+}
