@@ -25,6 +25,8 @@ proto.query = async function (text: string, ...rest: unknown[]) {
     const st = stats.get(k) ?? { n: 0, ms: 0 }; st.n++; st.ms += performance.now() - t0; stats.set(k, st);
   }
 };
+import { startWorker } from '../src/worker.js';
+if (process.argv[2] === 'worker') startWorker(db.db, systemClock, services as any, logger);
 let seq = 0;
 const one = async () => {
   const e = { eventId: `e${seq++}`, type: 'purchase', member: { id: s.memberIds[(seq * 7919) % s.memberIds.length]! }, amountRials: 500000 };

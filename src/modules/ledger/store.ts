@@ -52,20 +52,20 @@ export async function applyDeltas(tx: Executor, clubId: string, entries: EntryDr
   );
   const after = new Map<string, number>();
   if (accounts.length === 0) return after;
-  // Existing rows are UPDATEd and only missing ones INSERTed: PostgreSQL checks the CHECK
-  // (balance >= 0) on the *proposed* row of INSERT … ON CONFLICT before it resolves the
-  // conflict, so a debit (negative delta) through an upsert would always fail.
+  // Debits (negative deltas) UPDATE their rows, which the debiting service has already locked
+  // in order; credits keep the ordered upsert. PostgreSQL checks CHECK (balance >= 0) on the
+  // *proposed* row of INSERT … ON CONFLICT before resolving the conflict, so a debit through
+  // the upsert would always fail.
   const rows = await sql<{ member_id: string; unit: string; balance: number }>`
     with t as (
       select m, u, d from unnest(${accounts.map((a) => a.memberId)}::text[], ${accounts.map((a) => a.unit)}::text[], ${accounts.map((a) => a.total)}::bigint[]) as t(m, u, d)
     ), upd as (
       update member_balances b set balance = b.balance + t.d, updated_at = now()
-      from t where b.club_id = ${clubId} and b.member_id = t.m and b.unit = t.u
+      from t where t.d < 0 and b.club_id = ${clubId} and b.member_id = t.m and b.unit = t.u
       returning b.member_id, b.unit, b.balance
     ), ins as (
       insert into member_balances (club_id, member_id, unit, balance, updated_at)
-      select ${clubId}, m, u, d, now() from t
-      where not exists (select 1 from upd where upd.member_id = t.m and upd.unit = t.u)
+      select ${clubId}, m, u, d, now() from t where t.d >= 0
       order by m, u
       on conflict (club_id, member_id, unit) do update set balance = member_balances.balance + excluded.balance, updated_at = now()
       returning member_id, unit, balance
