@@ -244,23 +244,27 @@ export async function runBaseline(db: BaselineDb, form: 'tx' | 'cte' | 'batch', 
 
 // ------------------------------------------------------------------------------ pgbench
 
-const PGBENCH_SCRIPT = `-- Vafa bench: the minimum writes of one earn (the "tx" form), one transaction per event.
+export const PGBENCH_SCRIPT = `-- Vafa bench: the minimum writes of one earn (the "tx" form), one transaction per event.
+-- Every parameter is cast: with -M extended pgbench sends them untyped. (pgbench would read
+-- ':issued' inside a literal as a variable, so the system account comes in as -D issued=…)
 \\set m random(1, :members)
 \\set a random(1, 1000000000000000)
 \\set amt random(5, 504)
 BEGIN;
 INSERT INTO events (id, club_id, external_id, type, member_id, amount_rials, occurred_at, attributes, body_hash)
-  VALUES ('evt_pgb' || :client_id::text || '_' || :a::text, :club, 'pgb-' || :client_id::text || '-' || :a::text, 'purchase', 'mbr_pgb' || :m::text, :amt::bigint * 10000, now(), '{"channel":"pos"}', 'h');
-INSERT INTO member_balances (club_id, member_id, unit, balance, updated_at) VALUES (:club, 'mbr_pgb' || :m::text, 'points', :amt, now())
+  VALUES ('evt_pgb' || :client_id::text || '_' || :a::text, :club::text, 'pgb-' || :client_id::text || '-' || :a::text, 'purchase',
+          'mbr_pgb' || :m::text, :amt::bigint * 10000, now(), '{"channel":"pos"}', 'h');
+INSERT INTO member_balances (club_id, member_id, unit, balance, updated_at) VALUES (:club::text, 'mbr_pgb' || :m::text, 'points', :amt::bigint, now())
   ON CONFLICT (club_id, member_id, unit) DO UPDATE SET balance = member_balances.balance + excluded.balance, updated_at = now()
   RETURNING balance AS bal \\gset
 INSERT INTO journal_entries (id, club_id, kind, member_id, event_id, memo, created_at)
-  VALUES ('jnl_pgb' || :client_id::text || '_' || :a::text, :club, 'earn', 'mbr_pgb' || :m::text, 'evt_pgb' || :client_id::text || '_' || :a::text, 'base rate', now());
+  VALUES ('jnl_pgb' || :client_id::text || '_' || :a::text, :club::text, 'earn', 'mbr_pgb' || :m::text, 'evt_pgb' || :client_id::text || '_' || :a::text, 'base rate', now());
 INSERT INTO journal_lines (entry_id, line_no, club_id, account, member_id, unit, amount, balance_after, created_at)
-  VALUES ('jnl_pgb' || :client_id::text || '_' || :a::text, 1, :club, 'system:issued', null, 'points', -(:amt::bigint), null, now()),
-         ('jnl_pgb' || :client_id::text || '_' || :a::text, 2, :club, 'mbr_pgb' || :m::text, 'mbr_pgb' || :m::text, 'points', :amt, :bal, now());
+  VALUES ('jnl_pgb' || :client_id::text || '_' || :a::text, 1, :club::text, :issued::text, null, 'points', -(:amt::bigint), null, now()),
+         ('jnl_pgb' || :client_id::text || '_' || :a::text, 2, :club::text, 'mbr_pgb' || :m::text, 'mbr_pgb' || :m::text, 'points', :amt::bigint, :bal::bigint, now());
 INSERT INTO lots (id, club_id, member_id, unit, entry_id, event_id, amount, remaining, available_at, expires_at, created_at)
-  VALUES ('lot_pgb' || :client_id::text || '_' || :a::text, :club, 'mbr_pgb' || :m::text, 'points', 'jnl_pgb' || :client_id::text || '_' || :a::text, 'evt_pgb' || :client_id::text || '_' || :a::text, :amt, :amt, now() + interval '14 days', now() + interval '365 days', now());
+  VALUES ('lot_pgb' || :client_id::text || '_' || :a::text, :club::text, 'mbr_pgb' || :m::text, 'points', 'jnl_pgb' || :client_id::text || '_' || :a::text,
+          'evt_pgb' || :client_id::text || '_' || :a::text, :amt::bigint, :amt::bigint, now() + interval '14 days', now() + interval '365 days', now());
 COMMIT;
 `;
 
@@ -282,7 +286,7 @@ export async function runPgbench(db: BaselineDb, o: { connections: number; durat
   const args = [
     '-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username || 'postgres'),
     '-n', '-M', 'extended', '-c', String(o.connections), '-j', String(Math.min(o.connections, os.cpus().length)),
-    '-T', String(Math.max(1, Math.round(o.durationMs / 1000))), '-D', `club=${db.clubId}`, '-D', `members=${o.members}`,
+    '-T', String(Math.max(1, Math.round(o.durationMs / 1000))), '-D', `club=${db.clubId}`, '-D', `members=${o.members}`, '-D', 'issued=system:issued',
     '-f', file, u.pathname.slice(1),
   ];
   const out = await new Promise<{ code: number | null; text: string }>((resolve) => {

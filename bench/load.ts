@@ -286,6 +286,24 @@ export async function closedLoop(o: ClosedLoopOptions): Promise<LoadResult> {
   };
 }
 
+/**
+ * After an overloaded step the server may still be working through what it accepted:
+ * send one request at a time until two in a row answer within `okMs`, so the next step
+ * starts from an idle server. Returns the time it took.
+ */
+export async function drain(target: Target, make: (i: number) => Request, okMs = 100, maxMs = 60_000): Promise<number> {
+  const agent = makeAgent(1);
+  const t0 = performance.now();
+  let good = 0;
+  for (let i = 0; good < 2 && performance.now() - t0 < maxMs; i++) {
+    const a = performance.now();
+    const r = await send(agent, target, make(i), false);
+    good = r.status >= 200 && r.status < 300 && r.doneAt - a < okMs ? good + 1 : 0;
+  }
+  agent.destroy();
+  return Math.round(performance.now() - t0);
+}
+
 // ------------------------------------------------------------------------------ payloads
 
 /** Purchase events with unique ids, spread over the members (or all on one). */

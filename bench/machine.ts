@@ -25,16 +25,20 @@ export function procCpuMs(pid: number): number | null {
   return (Number(f[11]) + Number(f[12])) * TICK_MS; // fields 14 and 15 (1-based) of the full line
 }
 
-/** Sum of CPU ms of every process whose name is `postgres` (server, backends, walwriter…). */
-export function postgresCpuMs(): number | null {
-  let total = 0;
-  let seen = false;
+/**
+ * CPU ms of every process named `postgres` (postmaster, backends, walwriter…), by pid.
+ * Kept per pid because backends come and go (pool idle timeouts): a difference of sums
+ * would lose a closed backend's whole history; a per-pid difference loses only its last
+ * moments.
+ */
+export function postgresCpuByPid(): Map<number, number> | null {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
     return null;
   }
+  const out = new Map<number, number>();
   for (const e of entries) {
     if (!/^\d+$/.test(e)) continue;
     const s = read(`/proc/${e}/stat`);
@@ -42,10 +46,9 @@ export function postgresCpuMs(): number | null {
     const comm = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
     if (comm !== 'postgres') continue;
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    total += (Number(f[11]) + Number(f[12])) * TICK_MS;
-    seen = true;
+    out.set(Number(e), (Number(f[11]) + Number(f[12])) * TICK_MS);
   }
-  return seen ? total : null;
+  return out.size ? out : null;
 }
 
 /** Whole-machine busy and total CPU ms (all cores) from /proc/stat. */
@@ -69,7 +72,7 @@ export function procMemMb(pid: number): { rss: number; hwm: number } | null {
 export interface CpuSnapshot {
   at: number;
   server: number | null;
-  postgres: number | null;
+  postgres: Map<number, number> | null;
   self: number;
   machine: { busy: number; total: number } | null;
 }
@@ -79,7 +82,7 @@ export function cpuSnapshot(serverPid: number | null, withPostgres: boolean): Cp
   return {
     at: performance.now(),
     server: serverPid ? procCpuMs(serverPid) : null,
-    postgres: withPostgres ? postgresCpuMs() : null,
+    postgres: withPostgres ? postgresCpuByPid() : null,
     self: (u.user + u.system) / 1000,
     machine: machineCpuMs(),
   };
@@ -100,7 +103,12 @@ export function cpuUse(a: CpuSnapshot, b: CpuSnapshot): CpuUse {
   const wall = b.at - a.at;
   const d = (x: number | null, y: number | null) => (x === null || y === null ? null : (y - x) / wall);
   const server = d(a.server, b.server);
-  const postgres = d(a.postgres, b.postgres);
+  let postgres: number | null = null;
+  if (a.postgres && b.postgres) {
+    let ms = 0;
+    for (const [pid, v] of b.postgres) ms += v - (a.postgres.get(pid) ?? 0);
+    postgres = ms / wall;
+  }
   const generator = (b.self - a.self) / wall;
   const cores = os.cpus().length;
   const machine = a.machine && b.machine ? ((b.machine.busy - a.machine.busy) / Math.max(1, b.machine.total - a.machine.total)) * cores : null;

@@ -18,6 +18,8 @@ export interface ScenarioResult {
   walBytesPerEvent: number | null;
   commitsPerEvent: number | null;
   outboxBacklog: number | null;
+  /** with --trace-sql: the statements the server sent during the scenario */
+  sql?: { statementsPerEvent: number; dbBusyShare: number; top: { statement: string; perEvent: number; meanMs: number; totalMs: number }[] } | null;
 }
 
 export interface EngineRun {
@@ -93,7 +95,7 @@ interface Series {
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 export function chartSvg(series: Series[], meta: { title: string; subtitle: string; p99Goal: number }): string {
-  const W = 980, H = 430, top = 70, bottom = 60, panelW = 400, gap = 110, left = 70;
+  const W = 1010, H = 430, top = 70, bottom = 60, panelW = 400, gap = 110, left = 70;
   const ph = H - top - bottom;
   const maxOffered = Math.max(100, ...series.flatMap((s) => s.points.map((p) => p.offered)));
   const maxY = Math.max(100, ...series.flatMap((s) => [...s.points.map((p) => Math.max(p.achieved, p.offered)), s.closedMax ?? 0, s.baseline ?? 0]));
@@ -142,7 +144,7 @@ export function chartSvg(series: Series[], meta: { title: string; subtitle: stri
     }
     if (s.closedMax) o.push(`<line x1="${left}" y1="${y1(s.closedMax)}" x2="${left + panelW}" y2="${y1(s.closedMax)}" stroke="${s.color}" stroke-dasharray="2 3"/><text x="${left + 4}" y="${y1(s.closedMax) - 4}" fill="${s.color}">${esc(s.engine)} closed-loop max ${Math.round(s.closedMax).toLocaleString('en-US')}/s</text>`);
     if (s.baseline) o.push(`<line x1="${left}" y1="${y1(s.baseline)}" x2="${left + panelW}" y2="${y1(s.baseline)}" stroke="#777" stroke-dasharray="8 3"/><text x="${left + panelW - 4}" y="${y1(s.baseline) - 4}" text-anchor="end" fill="#555">raw-SQL baseline (tx form) ${Math.round(s.baseline).toLocaleString('en-US')}/s</text>`);
-    o.push(`<rect x="${left + panelW - 120}" y="${legendY + 80}" width="10" height="10" fill="${s.color}"/><text x="${left + panelW - 104}" y="${legendY + 89}">${esc(s.engine)}</text>`);
+    o.push(`<rect x="${left + 10}" y="${legendY - 4}" width="10" height="10" fill="${s.color}"/><text x="${left + 26}" y="${legendY + 5}">${esc(s.engine)}</text>`);
     legendY += 16;
   }
   o.push(`<text x="${left}" y="${top - 8}" font-weight="600">Throughput</text><text x="${l2}" y="${top - 8}" font-weight="600">Tail latency (from scheduled send time)</text>`);

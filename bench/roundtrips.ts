@@ -25,6 +25,8 @@ export interface StatementCost {
 
 export interface RoundTrips {
   single: { events: number; statementsPerEvent: number; meanMsPerEvent: number; statements: StatementCost[] };
+  /** 32 concurrent single events in-process: what group commit (when present) makes of them */
+  concurrent: { connections: number; events: number; statementsPerEvent: number; eventsPerSec: number; eventsPerTransaction: number | null; statements: StatementCost[] };
   batch: { events: number; statementsPerCall: number; statementsPerEvent: number; msPerCall: number; eventsPerSec: number; statements: StatementCost[] };
 }
 
@@ -41,7 +43,7 @@ function label(text: string): string {
   return t.slice(0, 50);
 }
 
-export async function measureRoundTrips(url: string, clubId: string, memberIds: string[], o: { singles: number; batches: number; run: string }): Promise<RoundTrips> {
+export async function measureRoundTrips(url: string, clubId: string, memberIds: string[], o: { singles: number; batches: number; concurrentMs: number; run: string }): Promise<RoundTrips> {
   const database = await openPostgres(url, { max: 4 });
   const logger = pino({ level: 'silent' });
   const services = buildServices({ database, secrets: makeSecrets(BENCH_SECRET), clock: systemClock, logger, sms: new LogSmsChannel(logger) });
@@ -101,6 +103,34 @@ export async function measureRoundTrips(url: string, clubId: string, memberIds: 
     const single = { events: o.singles, statementsPerEvent: log.length / o.singles, meanMsPerEvent: Math.round((singleMs / o.singles) * 1000) / 1000, statements: summarize(o.singles, log.reduce((s, e) => s + e.ms, 0)) };
 
     log.length = 0;
+    const gc = () => (services.events as unknown as { groupCommitStats?: { batches: number; events: number } | null }).groupCommitStats ?? null;
+    const g0 = gc() ? { ...gc()! } : null;
+    t0 = performance.now();
+    let done = 0;
+    const C = 32;
+    await Promise.all(
+      Array.from({ length: C }, async () => {
+        while (performance.now() - t0 < o.concurrentMs) {
+          const e = event();
+          const r = await services.events.ingestOne(club, e, { key: e.eventId, requestHash: hashJson(e) });
+          if (!r.ok) throw new Error(`ingestOne: ${r.code}`);
+          done++;
+        }
+      }),
+    );
+    const concMs = performance.now() - t0;
+    const g1 = gc();
+    const commits = log.filter((l) => l.label === 'COMMIT').length;
+    const concurrent = {
+      connections: C,
+      events: done,
+      statementsPerEvent: Math.round((log.length / done) * 1000) / 1000,
+      eventsPerSec: Math.round((done / concMs) * 1000),
+      eventsPerTransaction: g0 && g1 ? Math.round(((g1.events - g0.events) / Math.max(1, g1.batches - g0.batches)) * 10) / 10 : commits ? Math.round((done / commits) * 10) / 10 : null,
+      statements: summarize(done, log.reduce((s, e) => s + e.ms, 0)),
+    };
+
+    log.length = 0;
     t0 = performance.now();
     for (let b = 0; b < o.batches; b++) {
       const es = Array.from({ length: 1000 }, event);
@@ -117,7 +147,7 @@ export async function measureRoundTrips(url: string, clubId: string, memberIds: 
       eventsPerSec: Math.round((n / batchMs) * 1000),
       statements: summarize(n, log.reduce((s, e) => s + e.ms, 0)),
     };
-    return { single, batch };
+    return { single, concurrent, batch };
   } finally {
     recording = false;
     proto.query = original;

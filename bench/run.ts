@@ -7,7 +7,9 @@
  *   npm run bench -- --only single,batch   named scenarios (single, closed, batch, hot,
  *                                          baseline, pgbench, roundtrips)
  *   npm run bench -- --engines postgres    postgres | pglite | both (default)
- *   npm run bench -- --members 10000 --step-seconds 10 --profile
+ *   npm run bench -- --members 10000 --step-seconds 10 --profile --trace-sql
+ *   npm run bench -- --wait-quiet 300     wait (≤ 300 s) for other work on the machine to stop
+ *   npm run bench -- --only gcsweep       in-process group-commit tuning sweep (by name only)
  *
  * --profile runs the PostgreSQL server with --cpu-prof and prints where its CPU went.
  * Writes bench/results/latest.json and bench/results/throughput.svg. A benchmark, not a
@@ -17,7 +19,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { closedLoop, openLoop, purchases, type LoadResult, type Target as HttpTarget } from './load.js';
+import { closedLoop, drain, openLoop, purchases, type LoadResult, type Target as HttpTarget } from './load.js';
 import { backgroundLoad, cpuSnapshot, cpuUse, machineInfo } from './machine.js';
 import { createDatabase, dbCounters, dropDatabases, outboxBacklog, pgAvailable, serverInfo, type PgServerInfo } from './pgadmin.js';
 import { openEngine, seed } from './seed.js';
@@ -26,10 +28,14 @@ import { hasPgbench, prepareBaseline, runBaseline, runPgbench, type BaselineResu
 import { measureRoundTrips, type RoundTrips } from './roundtrips.js';
 import { baselineTable, chartSvg, scenarioTable, targetsTable, type EngineRun, type ScenarioResult, type Target } from './report.js';
 import { summariseProfile, type ProfileSummary } from './profile.js';
+import { groupCommitSweep, type SweepPoint } from './gc-sweep.js';
+import { sqlDelta, type SqlTrace } from './server.js';
 
 // ------------------------------------------------------------------------------ options
 
-const SCENARIOS = ['single', 'closed', 'batch', 'hot', 'baseline', 'pgbench', 'roundtrips'] as const;
+const SCENARIOS = ['single', 'closed', 'batch', 'hot', 'baseline', 'pgbench', 'roundtrips', 'gcsweep'] as const;
+/** Run only when named in --only. */
+const BY_NAME_ONLY: readonly string[] = ['gcsweep'];
 type Scenario = (typeof SCENARIOS)[number];
 type Engine = 'postgres' | 'pglite';
 
@@ -52,6 +58,7 @@ function parseArgs(argv: string[]) {
     only,
     engines,
     profile: argv.includes('--profile'),
+    traceSql: argv.includes('--trace-sql'),
     members: Number(get('--members') ?? (quick ? 2000 : 10_000)),
     stepMs,
     warmupMs: quick ? 2000 : 4000,
@@ -65,8 +72,9 @@ function parseArgs(argv: string[]) {
     hotConns: 32,
     baselineConns: 20, // = the server's pool (openPostgres default max)
     baselineBatchConns: quick ? [1] : [1, 4],
-    roundTrips: quick ? { singles: 100, batches: 1 } : { singles: 300, batches: 3 },
-    has: (s: Scenario) => !only || only.has(s),
+    roundTrips: quick ? { singles: 100, batches: 1, concurrentMs: 2000 } : { singles: 300, batches: 3, concurrentMs: 5000 },
+    has: (s: Scenario) => (only ? only.has(s) : !BY_NAME_ONLY.includes(s)),
+    waitQuietS: argv.includes('--wait-quiet') ? Number(get('--wait-quiet') ?? 300) || 300 : 0,
   };
 }
 type Options = ReturnType<typeof parseArgs>;
@@ -76,6 +84,23 @@ type Options = ReturnType<typeof parseArgs>;
 const log = (s = '') => process.stdout.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const RUN = `b${Date.now().toString(36)}`;
+
+/** The commit the tree is on (read from .git, no git command); the tree may hold more. */
+function headCommit(): string | null {
+  try {
+    const head = readFileSync(path.join(ROOT, '.git/HEAD'), 'utf8').trim();
+    if (!head.startsWith('ref: ')) return head;
+    const ref = head.slice(5);
+    try {
+      return readFileSync(path.join(ROOT, '.git', ref), 'utf8').trim();
+    } catch {
+      const packed = readFileSync(path.join(ROOT, '.git/packed-refs'), 'utf8');
+      return packed.split('\n').find((l) => l.endsWith(` ${ref}`))?.split(' ')[0] ?? null;
+    }
+  } catch {
+    return null;
+  }
+}
 
 function versionOf(pkg: string): string {
   try {
@@ -107,11 +132,13 @@ interface Ctx {
 async function measure(ctx: Ctx, scenario: ScenarioResult['scenario'], name: string, run: () => Promise<LoadResult>): Promise<ScenarioResult> {
   const pg = ctx.engine === 'postgres' && ctx.dbUrl;
   const c0 = pg ? await dbCounters(ctx.dbUrl!) : null;
+  const t0 = await ctx.server.sqlSnapshot();
   ctx.server.memory.begin(name);
   const a = cpuSnapshot(ctx.server.pid, ctx.engine === 'postgres');
   const load = await run();
   const b = cpuSnapshot(ctx.server.pid, ctx.engine === 'postgres');
   const mem = ctx.server.memory.end();
+  const trace = sqlDelta(t0, await ctx.server.sqlSnapshot());
   const c1 = pg ? await dbCounters(ctx.dbUrl!) : null;
   const cpu = cpuUse(a, b);
   const ev = Math.max(1, load.eventsOk);
@@ -127,6 +154,7 @@ async function measure(ctx: Ctx, scenario: ScenarioResult['scenario'], name: str
     walBytesPerEvent: c0 && c1 ? Math.round((c1.walBytes - c0.walBytes) / ev) : null,
     commitsPerEvent: c0 && c1 ? Math.round(((c1.commits - c0.commits) / ev) * 1000) / 1000 : null,
     outboxBacklog: pg ? await outboxBacklog(ctx.dbUrl!) : null,
+    sql: trace ? sqlSummary(trace, load.eventsOk) : null,
   };
   const l = r.load;
   log(
@@ -136,15 +164,31 @@ async function measure(ctx: Ctx, scenario: ScenarioResult['scenario'], name: str
       (r.walBytesPerEvent !== null ? `  WAL ${r.walBytesPerEvent} B/ev` : ''),
   );
   for (const e of l.errorSamples.slice(0, 2)) log(`      error sample: ${e}`);
+  if (r.sql) log(`      SQL: ${r.sql.statementsPerEvent} statements per event; the database was busy ${Math.round(r.sql.dbBusyShare * 100)} % of the time (≥ 1 statement in flight)`);
+  // Work the server accepted but had not answered would burden the next scenario.
+  if (l.timeouts > 0 || l.dropped > 0 || l.late > l.requests / 10) {
+    const ms = await drain(ctx.target, purchases(`${RUN}-${ctx.engine}-drain-${name.replace(/\W+/g, '')}`, ctx.memberIds));
+    log(`      (the server needed ${ms} ms to drain)`);
+  }
   await sleep(500);
   return r;
+}
+
+function sqlSummary(t: SqlTrace, events: number): NonNullable<ScenarioResult['sql']> {
+  const ev = Math.max(1, events);
+  const n = t.statements.reduce((s, x) => s + x.count, 0);
+  return {
+    statementsPerEvent: Math.round((n / ev) * 1000) / 1000,
+    dbBusyShare: Math.round((t.dbBusyMs / Math.max(1, t.wallMs)) * 1000) / 1000,
+    top: t.statements.slice(0, 25).map((x) => ({ statement: x.statement, perEvent: Math.round((x.count / ev) * 1000) / 1000, meanMs: x.meanMs, totalMs: x.totalMs })),
+  };
 }
 
 const saturated = (l: LoadResult) => l.offeredPerSec !== null && (l.eventsPerSec < 0.95 * l.offeredPerSec || l.dropped > 0 || l.timeouts > 0 || l.errors > 0);
 
 // ------------------------------------------------------------------------------ one engine
 
-async function benchEngine(engine: Engine, o: Options, pgUrl: string | null, tmpRoot: string): Promise<{ run: EngineRun; roundTrips: RoundTrips | null; profile: ProfileSummary | null; dataDir: string }> {
+async function benchEngine(engine: Engine, o: Options, pgUrl: string | null, tmpRoot: string): Promise<{ run: EngineRun; roundTrips: RoundTrips | null; profile: ProfileSummary | null; sweep: SweepPoint[] | null; dataDir: string }> {
   const dataDir = path.join(tmpRoot, engine);
   mkdirSync(dataDir, { recursive: true });
   log(`\n== ${engine} ==`);
@@ -160,8 +204,21 @@ async function benchEngine(engine: Engine, o: Options, pgUrl: string | null, tmp
     log(`  round trips (in-process, sequential): single event ${roundTrips.single.statementsPerEvent} statements, ${roundTrips.single.meanMsPerEvent} ms/event; batch of 1000: ${roundTrips.batch.statementsPerCall} statements, ${roundTrips.batch.msPerCall} ms (${roundTrips.batch.eventsPerSec.toLocaleString('en-US')} events/s)`);
   }
 
+  let sweep: SweepPoint[] | null = null;
+  if (o.has('gcsweep')) {
+    const h = await openEngine(engine, engine === 'postgres' ? pgUrl! : path.join(dataDir, 'pglite'), 20);
+    try {
+      sweep = await groupCommitSweep(h, seeded.clubId, seeded.memberIds, { inflight: [1, 2, 4, 8], connections: [8, 64], durationMs: o.quick ? 2000 : 4000, run: `${RUN}-gc` });
+    } finally {
+      await h.close();
+    }
+    if (!sweep) log('  group-commit sweep: this EventService has no committer options to tune');
+    else for (const p of sweep) log(`  group commit maxInflight=${p.maxInflight} c=${p.connections}: ${p.eventsPerSec} events/s, ${p.eventsPerTransaction ?? '?'} events/tx, p50 ${p.latencyMs.p50} p99 ${p.latencyMs.p99} ms (in-process)`);
+  }
+
   const profDir = o.profile ? path.join(os.tmpdir(), `vafa-bench-cpuprof-${RUN}-${engine}`) : undefined;
-  const server = await startServer({ engine, databaseUrl: pgUrl ?? undefined, dataDir, cpuProfDir: profDir });
+  const traceFile = o.traceSql ? path.join(tmpRoot, `sql-trace-${engine}.json`) : undefined;
+  const server = await startServer({ engine, databaseUrl: pgUrl ?? undefined, dataDir, cpuProfDir: profDir, sqlTraceFile: traceFile });
   log(`  server pid ${server.pid} ready in ${server.coldStartMs} ms (self-reported ${server.selfReportedReadyMs ?? '?'} ms), ${server.url}`);
   const ctx: Ctx = { engine, server, target: { host: '127.0.0.1', port: server.port, apiKey: seeded.apiKey }, memberIds: seeded.memberIds, dbUrl: pgUrl };
   const scenarios: ScenarioResult[] = [];
@@ -227,6 +284,7 @@ async function benchEngine(engine: Engine, o: Options, pgUrl: string | null, tmp
     },
     roundTrips,
     profile,
+    sweep,
     dataDir,
   };
 }
@@ -321,6 +379,18 @@ async function main() {
   const t0 = performance.now();
   const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'vafa-bench-'));
   const machine = machineInfo();
+  if (o.waitQuietS) {
+    const until = performance.now() + o.waitQuietS * 1000;
+    for (;;) {
+      const busy = await backgroundLoad(3000);
+      if (busy === null || busy < 0.25) break;
+      if (performance.now() > until) {
+        log(`still ${busy.toFixed(2)} cores busy after ${o.waitQuietS} s of waiting; running anyway`);
+        break;
+      }
+      log(`waiting for a quiet machine: ${busy.toFixed(2)} cores busy with other work`);
+    }
+  }
   const background = await backgroundLoad(1000);
   log(`vafa bench ${o.quick ? '(quick) ' : ''}— ${started.toISOString()} — ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryMb} MB, node ${machine.node}`);
   log(`background load before the run: ${background?.toFixed(2) ?? '?'} cores busy (loadavg ${machine.loadavg.join(' ')})${background !== null && background > 0.3 ? '  ⚠ other work on this machine will skew the figures' : ''}`);
@@ -338,6 +408,7 @@ async function main() {
   let base: BaselineResult[] = [];
   let roundTrips: RoundTrips | null = null;
   const profiles: Partial<Record<Engine, ProfileSummary>> = {};
+  const sweeps: Partial<Record<Engine, SweepPoint[]>> = {};
   let pgInfo: PgServerInfo | null = null;
   try {
     const wantsPg = o.engines.includes('postgres') || o.has('baseline') || o.has('pgbench');
@@ -345,7 +416,7 @@ async function main() {
     if (wantsPg && pgDown) log(`\n!! PostgreSQL does not answer (${pgDown}): PostgreSQL and baseline scenarios skipped.`);
     for (const engine of o.engines) {
       if (engine === 'postgres' && pgDown) continue;
-      const engineScenarios = ['single', 'closed', 'batch', 'hot', ...(engine === 'postgres' ? ['roundtrips'] : [])] as Scenario[];
+      const engineScenarios = ['single', 'closed', 'batch', 'hot', 'gcsweep', ...(engine === 'postgres' ? ['roundtrips'] : [])] as Scenario[];
       if (!engineScenarios.some((s) => o.has(s))) continue;
       const url = engine === 'postgres' ? await createDatabase(`vafa_bench_${RUN}`) : null;
       if (url) pgInfo = await serverInfo(url);
@@ -353,6 +424,7 @@ async function main() {
       runs.push(r.run);
       roundTrips ??= r.roundTrips;
       if (r.profile) profiles[engine] = r.profile;
+      if (r.sweep) sweeps[engine] = r.sweep;
     }
     if (!pgDown && (o.has('baseline') || o.has('pgbench'))) {
       const url = await createDatabase(`vafa_bench_${RUN}_base`);
@@ -376,6 +448,8 @@ async function main() {
   if (roundTrips) {
     log(`\nround trips per event (in-process EventService on PostgreSQL, sequential): single ${roundTrips.single.statementsPerEvent} statements, ${roundTrips.single.meanMsPerEvent} ms/event`);
     for (const s of roundTrips.single.statements) log(`  ${s.statement.padEnd(48)} ×${s.perEvent}  mean ${s.meanMs} ms  (${Math.round(s.shareOfTime * 100)} % of DB time)`);
+    const cc = roundTrips.concurrent;
+    log(`  ${cc.connections} concurrent single events (in-process): ${cc.statementsPerEvent} statements per event, ${cc.eventsPerTransaction ?? '?'} events per transaction, ${cc.eventsPerSec.toLocaleString('en-US')} events/s`);
     log(`  batch of 1000: ${roundTrips.batch.statementsPerCall} statements per call, ${roundTrips.batch.msPerCall} ms per call, ${roundTrips.batch.eventsPerSec.toLocaleString('en-US')} events/s in-process`);
     for (const s of roundTrips.batch.statements) log(`    ${s.statement.padEnd(46)} mean ${s.meanMs} ms  (${Math.round(s.shareOfTime * 100)} %)`);
   }
@@ -410,9 +484,11 @@ async function main() {
     startedAt: started.toISOString(),
     durationS: Math.round((performance.now() - t0) / 1000),
     mode: o.quick ? 'quick' : 'full',
+    note: process.env.VAFA_BENCH_NOTE ?? null,
     options: { ...o, has: undefined, only: o.only ? [...o.only] : null },
     machine: { ...machine, backgroundCoresBusy: background },
     versions: {
+      vafaCommit: headCommit(),
       node: process.version,
       postgres: pgInfo?.version ?? null,
       pglite: versionOf('@electric-sql/pglite'),
@@ -426,6 +502,7 @@ async function main() {
     ratios,
     roundTrips,
     profiles,
+    groupCommitSweep: sweeps,
     targets,
   };
   const jsonPath = path.join(resultsDir, 'latest.json');

@@ -25,8 +25,8 @@ export interface Seeded {
   setupMs: number;
 }
 
-export async function openEngine(engine: 'postgres' | 'pglite', where: string): Promise<Database> {
-  return engine === 'postgres' ? openPostgres(where, { max: 4 }) : openPglite(where);
+export async function openEngine(engine: 'postgres' | 'pglite', where: string, max = 4): Promise<Database> {
+  return engine === 'postgres' ? openPostgres(where, { max }) : openPglite(where);
 }
 
 export async function seed(database: Database, members: number, slug = 'bench'): Promise<Seeded> {

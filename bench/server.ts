@@ -7,7 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { procMemMb } from './machine.js';
 import { BENCH_SECRET } from './seed.js';
 
@@ -30,6 +31,8 @@ export interface ServerOptions {
   databaseUrl?: string;
   dataDir: string;
   cpuProfDir?: string;
+  /** preload bench/sql-trace.ts and keep its summary in this file */
+  sqlTraceFile?: string;
   extraEnv?: Record<string, string>;
 }
 
@@ -42,8 +45,32 @@ export interface RunningServer {
   /** what the server says about itself ("ready in N ms") */
   selfReportedReadyMs: number | null;
   memory: MemorySampler;
+  /** cumulative SQL statement counts and times (with sqlTraceFile), or null */
+  sqlSnapshot(): Promise<SqlTrace | null>;
   stderrTail(): string;
   stop(): Promise<number | null>;
+}
+
+export interface SqlTrace {
+  wallMs: number;
+  dbBusyMs: number;
+  statements: { statement: string; count: number; totalMs: number; meanMs: number; maxMs: number }[];
+}
+
+/** What happened between two cumulative snapshots. */
+export function sqlDelta(a: SqlTrace | null, b: SqlTrace | null): SqlTrace | null {
+  if (!b) return null;
+  const before = new Map((a?.statements ?? []).map((s) => [s.statement, s]));
+  const statements = b.statements
+    .map((s) => {
+      const p = before.get(s.statement);
+      const count = s.count - (p?.count ?? 0);
+      const totalMs = s.totalMs - (p?.totalMs ?? 0);
+      return { statement: s.statement, count, totalMs, meanMs: count ? Math.round((totalMs / count) * 1000) / 1000 : 0, maxMs: s.maxMs };
+    })
+    .filter((s) => s.count > 0)
+    .sort((x, y) => y.totalMs - x.totalMs);
+  return { wallMs: b.wallMs - (a?.wallMs ?? 0), dbBusyMs: b.dbBusyMs - (a?.dbBusyMs ?? 0), statements };
 }
 
 export class MemorySampler {
@@ -89,6 +116,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const port = await freePort();
   const args = ['--import', 'tsx'];
   if (o.cpuProfDir) args.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`);
+  if (o.sqlTraceFile) args.push('--import', pathToFileURL(path.join(ROOT, 'bench/sql-trace.ts')).href);
   args.push(path.join(ROOT, 'src/main.ts'));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -99,6 +127,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     VAFA_DATA_DIR: o.dataDir,
     VAFA_SECRET: BENCH_SECRET,
     NODE_ENV: 'production',
+    ...(o.sqlTraceFile ? { VAFA_BENCH_SQL_TRACE: o.sqlTraceFile } : {}),
     ...(o.extraEnv ?? {}),
   };
   if (o.engine === 'postgres') env.DATABASE_URL = o.databaseUrl;
@@ -140,6 +169,27 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     selfReportedReadyMs: self ? Number(self[1]) : null,
     memory,
     stderrTail: () => stderr.slice(-3000),
+    async sqlSnapshot() {
+      if (!o.sqlTraceFile || exited !== undefined) return null;
+      const before = (() => {
+        try {
+          return readFileSync(o.sqlTraceFile!, 'utf8');
+        } catch {
+          return '';
+        }
+      })();
+      child.kill('SIGUSR2');
+      for (let i = 0; i < 100; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        try {
+          const now = readFileSync(o.sqlTraceFile!, 'utf8');
+          if (now && now !== before) return JSON.parse(now) as SqlTrace;
+        } catch {
+          /* being written */
+        }
+      }
+      return null;
+    },
     async stop() {
       memory.stop();
       if (exited !== undefined) return exited;

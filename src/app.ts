@@ -24,6 +24,8 @@ import { TierService, tierRoutes } from './modules/tiers/index.js';
 import { ReferralService, referralRoutes } from './modules/referrals/index.js';
 import { OccasionService, occasionRoutes } from './modules/occasions/index.js';
 import { FestivalService, festivalRoutes } from './modules/festivals/index.js';
+import { GameService, gameRoutes } from './modules/gamification/index.js';
+import { AnalyticsService, analyticsRoutes } from './modules/analytics/index.js';
 import { serveWeb } from './platform/http/web.js';
 
 export interface AppDeps {
@@ -50,12 +52,21 @@ export interface Services {
   referrals: ReferralService;
   occasions: OccasionService;
   festivals: FestivalService;
+  games: GameService;
 }
 
 export interface Vafa {
   app: App;
   services: Services;
   metrics: Registry;
+  /** Every route with the roles it allows (absent = public): the access-matrix test reads it. */
+  routes: RouteEntry[];
+}
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  allow: readonly string[] | undefined;
 }
 
 export function buildServices(deps: Omit<AppDeps, 'web'>): Services {
@@ -76,11 +87,12 @@ export function buildServices(deps: Omit<AppDeps, 'web'>): Services {
   const rules: RulesService = new RulesService(db, deps.clock, tiers, referrals);
   // Festivals (issue 5) wrap the rules: festival score for participants, counters, badges.
   const festivals = new FestivalService({ db, clock: deps.clock, secrets: deps.secrets, clubs, members, ledger });
-  events.setEarn(festivals.composeEarn(rules.earn));
+  const games = new GameService(db, deps.clock);
+  events.setEarn(games.composeEarn(festivals.composeEarn(rules.earn)));
   rewards.setDrawTicketHook(festivals.drawTicketHook);
   events.setValidate(rules.validateEvents);
   const occasions = new OccasionService(db, deps.clock, clubs, ledger, deps.sms);
-  return { clubs, access, members, ledger, events, notifier, webhooks, rewards, rules, tiers, referrals, occasions, festivals };
+  return { clubs, access, members, ledger, events, notifier, webhooks, rewards, rules, tiers, referrals, occasions, festivals, games };
 }
 
 export async function buildApp(deps: AppDeps): Promise<Vafa> {
@@ -95,6 +107,10 @@ export async function buildApp(deps: AppDeps): Promise<Vafa> {
       await sql`select 1 from schema_migrations limit 1`.execute(deps.database.db);
       return true;
     },
+  });
+  const routes: RouteEntry[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, allow: route.config?.allow });
   });
   const eventsCounter = new Counter({ name: 'vafa_events_total', help: 'Events posted, by outcome', labelNames: ['status'], registers: [metrics] });
   app.addHook('onResponse', async (req, reply) => {
@@ -114,11 +130,13 @@ export async function buildApp(deps: AppDeps): Promise<Vafa> {
   });
   eventRoutes(app, events, clubs);
   rewardRoutes(app, { rewards: services.rewards, members });
+  analyticsRoutes(app, new AnalyticsService(db, deps.clock), clubs);
   ruleRoutes(app, services.rules, clubs);
   tierRoutes(app, services.tiers, clubs, members);
   referralRoutes(app, services.referrals, members);
   occasionRoutes(app, services.occasions, clubs);
   festivalRoutes(app, { festivals: services.festivals, clubs, members });
+  gameRoutes(app, services.games, clubs);
   if (deps.web) await serveWeb(app);
-  return { app, services, metrics };
+  return { app, services, metrics, routes };
 }

@@ -54,7 +54,7 @@ export const RESULT_CODES = {
   invalid_expression: { status: 422, title: 'Invalid expression', description: 'A CEL condition or amount does not parse or type-check; `field` names it and `position` is the character offset.' },
   expression_too_expensive: { status: 422, title: 'Expression too expensive', description: 'A CEL expression is too long, too deep, nests comprehensions or uses matches(); rejected at save time.' },
   invalid_window: { status: 422, title: 'Invalid window', description: 'The rule window (or backtest period) ends before it starts.' },
-  unknown_event_type: { status: 422, title: 'Unknown event type', description: 'The event type is neither built in nor declared by the club (PUT /api/v1/event-types/{name}), or it is archived.' },
+  unknown_event_type: { status: 422, title: 'Unknown event type', description: 'The event type is neither built in nor declared by the club (POST /api/v1/event-types), or it is archived.' },
   event_attributes_invalid: { status: 422, title: 'Event attributes invalid', description: 'The event’s attributes break its type’s JSON schema; the detail names the field. Nothing was written.' },
   invalid_event_schema: { status: 422, title: 'Invalid event schema', description: 'The JSON Schema given for an event type does not compile.' },
   invalid_tier_program: { status: 422, title: 'Invalid tier programme', description: 'Levels must have unique codes and rising thresholds.' },

@@ -94,7 +94,8 @@ describeEngines('rewards', (engine) => {
       expect(await available(v, c.clubId, poor)).toBe(50);
 
       const ticket = await reward(v, c, { type: 'draw_ticket', config: { festivalId: 'fst_x' } });
-      expect((await redeem(m, { rewardId: ticket })).json).toMatchObject({ status: 501, code: 'not_available_yet' });
+      // Until the festivals module plugs its hook in: not_available_yet; with it, the festival decides.
+      expect(['not_available_yet', 'festival_not_found']).toContain((await redeem(m, { rewardId: ticket })).json.code);
       const otherMember = await makeMember(v, other.clubId, 1);
       expect((await redeem(otherMember, { rewardId: costly })).json.code).toBe('member_not_found');
       // Systems must send an Idempotency-Key.

@@ -90,11 +90,12 @@ describeEngines('earning rules', (engine) => {
     });
 
     it('a custom type validates its attributes by its JSON schema: the field is named, nothing written', async () => {
-      const t = await owner('PUT', '/api/v1/event-types/plan_renewed', {
+      const t = await owner('POST', '/api/v1/event-types', {
+        name: 'plan_renewed',
         description: 'ISP plan renewal',
         schema: { type: 'object', properties: { plan: { type: 'string' }, months: { type: 'integer', minimum: 1 } }, required: ['plan', 'months'] },
       });
-      expect(t.status, t.body).toBe(200);
+      expect(t.status, t.body).toBe(201);
       const m = await makeMember(v, c.clubId, 202);
       const bad = await call(v, 'POST', '/api/v1/events', c.apiKey, { eventId: 'ren-1', type: 'plan_renewed', member: { id: m }, attributes: { plan: '50GB', months: '3' } }, { 'idempotency-key': 'ren-1a' });
       expect([bad.status, bad.json.code]).toEqual([422, 'event_attributes_invalid']);
@@ -104,7 +105,7 @@ describeEngines('earning rules', (engine) => {
       // Nothing was stored under ren-1: the corrected event goes through with the same id.
       const okay = await call(v, 'POST', '/api/v1/events', c.apiKey, { eventId: 'ren-1', type: 'plan_renewed', member: { id: m }, attributes: { plan: '50GB', months: 3 } }, { 'idempotency-key': 'ren-1c' });
       expect(okay.status, okay.body).toBe(201);
-      const badSchema = await owner('PUT', '/api/v1/event-types/broken', { schema: { type: 'objekt' } });
+      const badSchema = await owner('POST', '/api/v1/event-types', { name: 'broken', schema: { type: 'objekt' } });
       expect([badSchema.status, badSchema.json.code]).toEqual([422, 'invalid_event_schema']);
     });
 

@@ -296,6 +296,57 @@ describe.runIf(runnable)('web in Chromium', () => {
       await ctx.close();
     });
 
+    it('an operator writes an earning rule, sees it simulated as they type, and saves it', async () => {
+      const ctx = await newContext(browser);
+      const page = await signInOperator(ctx);
+      await page.getByRole('navigation', { name: fa['nav.main'] }).getByRole('link', { name: fa['nav.rules'] }).click();
+      await page.getByRole('button', { name: fa['rules.new'] }).first().click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByLabel(fa['rules.name']!).fill('امتیاز دوبرابر خریدهای بالای ۵ میلیون');
+      // 10,000,000 rials / 100,000 = 100 points for the sample purchase.
+      await expect.poll(() => dialog.getByTestId('sim-points').innerText()).toBe(faNumber(100));
+      await dialog.getByLabel(fa['rules.amount']!).fill('event.amount / ');
+      await dialog.getByText(fa['error.invalid_expression']!).waitFor();
+      await dialog.getByLabel(fa['rules.amount']!).fill('event.amount / 50000');
+      await expect.poll(() => dialog.getByTestId('sim-points').innerText()).toBe(faNumber(200));
+      await shot(page, 'admin-rule-editor-fa');
+      await dialog.getByRole('button', { name: fa['rules.save'] }).click();
+      await page.getByText(fa['rules.created']!).waitFor();
+      await page.locator('tbody tr').filter({ hasText: 'امتیاز دوبرابر خریدهای بالای ۵ میلیون' }).waitFor();
+      await shot(page, 'admin-rules-list-fa');
+      await ctx.close();
+    });
+
+    it('an operator creates a coupon reward; a member redeems it and sees the code', async () => {
+      const admin = await newContext(browser);
+      const page = await signInOperator(admin);
+      await page.getByRole('navigation', { name: fa['nav.main'] }).getByRole('link', { name: fa['nav.rewards'] }).click();
+      await page.getByRole('button', { name: fa['rewards.new'] }).first().click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByLabel(fa['rewards.titleFa']!).fill('۲۰٪ تخفیف خرید بعدی');
+      await dialog.getByLabel(fa['rewards.cost']!).fill('۱۰۰');
+      await shot(page, 'admin-reward-create-fa');
+      await dialog.getByRole('button', { name: fa['rewards.create'] }).click();
+      await page.getByText(fa['rewards.created']!).waitFor();
+      await page.locator('tbody tr').filter({ hasText: '۲۰٪ تخفیف خرید بعدی' }).waitFor();
+      await shot(page, 'admin-rewards-fa');
+      await admin.close();
+
+      const app = await newContext(browser, { mobile: true });
+      const m = await signInMember(app, server.demo.sampleMember.mobile);
+      await m.getByRole('navigation', { name: fa['nav.main'] }).getByRole('link', { name: fa['app.nav.rewards'] }).click();
+      await m.getByRole('button', { name: fa['app.rewards.redeemNamed']!.replace('{name}', '\u2068۲۰٪ تخفیف خرید بعدی\u2069') }).click();
+      await shot(m, 'app-reward-confirm-fa');
+      await m.getByRole('dialog').getByRole('button', { name: fa['app.rewards.confirm'] }).click();
+      const code = (await m.getByTestId('coupon-code').first().innerText()).trim();
+      expect(code).toMatch(/^VAFA-\d{4}-[A-Z]{4}$/);
+      await shot(m, 'app-reward-code-fa');
+      await m.getByRole('button', { name: fa['app.rewards.mine'] }).click();
+      await m.getByText(code).waitFor();
+      await shot(m, 'app-my-rewards-fa');
+      await app.close();
+    });
+
     it('the member app is an installable PWA (manifest, icons, service worker)', async () => {
       const manifest = await api<{ start_url: string; scope: string; icons: { src: string; sizes: string }[]; display: string }>('/app/manifest.webmanifest');
       expect(manifest.start_url).toBe('/app/');

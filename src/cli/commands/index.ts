@@ -6,5 +6,6 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import * as core from './core.js';
 import * as festivals from './festivals.js';
+import * as rewards from './rewards.js';
 
-export const COMMANDS: { register(program: Command, ctx: () => Promise<CliContext>): void }[] = [core, festivals];
+export const COMMANDS: { register(program: Command, ctx: () => Promise<CliContext>): void }[] = [core, festivals, rewards];

@@ -46,7 +46,7 @@ export const baseRateEarn: EarnFn = async (_tx, inputs) =>
   inputs.map(({ club, event }) => {
     if (event.type !== 'purchase') return [];
     const points = basePoints(event.amountRials ?? 0, club.earnRate);
-    return points > 0 ? [{ unit: 'points' as Unit, points, memo: 'base rate' }] : [];
+    return points > 0 ? [{ unit: 'points' as Unit, points }] : [];
   });
 
 interface Prepared {

@@ -32,6 +32,7 @@ export type OccasionSettings = z.infer<typeof OccasionSettingsSchema>;
 
 const fill = (template: string, v: Record<string, string>) => template.replace(/\{(\w+)\}/g, (m, k: string) => v[k] ?? m);
 const fa = (n: number) => formatNumber(n, 'fa');
+const faDigits = (s: string) => s.replace(/\d/g, (d) => String.fromCharCode(0x06f0 + Number(d)));
 
 export function birthdayText(s: { text?: string }, v: { name: string | null; club: string; points: number }): string {
   if (s.text) return fill(s.text, { name: v.name ?? '', club: v.club, points: fa(v.points) });
@@ -49,7 +50,7 @@ export function anniversaryText(s: { text?: string }, v: { name: string | null; 
 
 export function expiryText(s: { text?: string }, v: { club: string; points: number; date: string }): string {
   if (s.text) return fill(s.text, { club: v.club, points: fa(v.points), date: v.date });
-  return `${v.club}: ${fa(v.points)} امتیاز شما در ${v.date} منقضی می‌شود. پیش از آن استفاده کنید.`;
+  return `${v.club}: ${fa(v.points)} امتیاز شما در ${faDigits(v.date)} منقضی می‌شود. پیش از آن استفاده کنید.`;
 }
 
 /** Whole Jalali years from joining to today when today is the anniversary day, else 0. */

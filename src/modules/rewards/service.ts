@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import type { Db, Tx } from '../../platform/db.js';
+import type { Db, Executor, Tx } from '../../platform/db.js';
 import { inTx } from '../../platform/db.js';
 import { audit } from '../../platform/audit.js';
 import type { Clock } from '../../platform/clock.js';
@@ -619,12 +619,12 @@ export class RewardService {
 
   // ======================================================================== coupons at the till
 
-  async validateCoupon(clubId: string, raw: string): Promise<Result<{ code: string; rewardId: string; memberId: string | null; title: { fa: string; en: string }; expiresAt: string | null; status: string }>> {
+  async validateCoupon(clubId: string, raw: string, db: Executor = this.db): Promise<Result<{ code: string; rewardId: string; memberId: string | null; title: { fa: string; en: string }; expiresAt: string | null; status: string }>> {
     const code = normaliseCode(raw);
     const r = await sql<{ code: string; reward_id: string; member_id: string | null; status: string; expires_at: Date | null; title_fa: string; title_en: string }>`
       select c.code, c.reward_id, c.member_id, c.status, c.expires_at, r.title_fa, r.title_en
       from coupon_codes c join rewards r on r.club_id = c.club_id and r.id = c.reward_id
-      where c.club_id = ${clubId} and c.code = ${code}`.execute(this.db);
+      where c.club_id = ${clubId} and c.code = ${code}`.execute(db);
     const row = r.rows[0];
     if (!row || row.status === 'available' || row.status === 'void') return fail('coupon_not_found');
     if (row.status === 'used') return fail('coupon_used');
@@ -644,7 +644,7 @@ export class RewardService {
           returning reward_id, member_id, redemption_id`.execute(tx);
         const row = u.rows[0];
         if (!row) {
-          const why = await this.validateCoupon(clubId, code);
+          const why = await this.validateCoupon(clubId, code, tx);
           return why.ok ? fail('coupon_used') : why;
         }
         await audit(tx, { clubId, actor: ctx.actor, action: 'coupon.consumed', target: code, after: { rewardId: row.reward_id, memberId: row.member_id, purchaseEventId: ctx.purchaseEventId ?? null }, requestId: ctx.requestId });
@@ -674,13 +674,15 @@ export class RewardService {
   async burn(clubId: string, memberId: string, input: { basketRials: number; points?: number; purchaseEventId?: string }, ctx: Ctx) {
     const club = await this.club(clubId);
     const limits = await this.posLimits(club);
+    // "As many as allowed" is read before the transaction; the ledger re-checks under the lock.
+    const availableBefore = input.points === undefined ? (await this.d.ledger.balance(clubId, memberId, 'points')).available : 0;
     const r = await inTx(this.db, async (tx) =>
       idempotent(tx, clubId, ctx.idempotency ?? null, 201, async () => {
         // The cap comes from the basket; the ledger checks the points under the member's lock.
         const q = posQuote(input.basketRials, Number.MAX_SAFE_INTEGER, limits, input.points);
         if (input.points !== undefined && input.points > q.points) return fail('validation_failed', `at most ${q.points} points (${limits.maxPercent}% of the basket)`, { maxPoints: q.points });
         let points = q.points;
-        if (input.points === undefined) points = Math.min(points, (await this.d.ledger.balance(clubId, memberId, 'points')).available);
+        if (input.points === undefined) points = Math.min(points, availableBefore);
         if (points <= 0) return fail('insufficient_points', 'no points to burn');
         if (points < limits.minPoints) return fail('pos_below_minimum', `at least ${limits.minPoints} points`);
         const id = newId('brn');
@@ -699,48 +701,52 @@ export class RewardService {
     return r.ok ? ok(r.value.value) : r;
   }
 
-  /**
-   * Gives a burn's points back (all, or in proportion to a partial refund), as new lots with
-   * their original expiry. Runs in the caller's transaction when one is given — the events
-   * module's refund path can call `reverseBurnsForRefund` in the refund's own transaction.
-   */
-  async reverseBurn(clubId: string, burnId: string, input: { refundRials?: number; purchaseRials?: number }, ctx: Ctx, txIn?: Tx) {
+  /** Gives a burn's points back (all, or in proportion to a partial refund), as new lots with their original expiry. */
+  async reverseBurn(clubId: string, burnId: string, input: { refundRials?: number; purchaseRials?: number }, ctx: Ctx) {
     const club = await this.club(clubId);
-    const run = async (tx: Tx) => {
-      const b = await tx.selectFrom('pos_burns').selectAll().where('club_id', '=', clubId).where('id', '=', burnId).forUpdate().executeTakeFirst();
-      if (!b) return fail('burn_not_found');
-      const purchaseRials = input.purchaseRials ?? Number(b.basket_rials);
-      const give = burnReversal({ burnPoints: Number(b.points), purchaseRials, refundedRials: input.refundRials ?? purchaseRials, reversedBefore: Number(b.reversed_points) });
-      if (give === 0) return ok({ burnId, points: 0, reversedPoints: Number(b.reversed_points), status: b.status as string });
-      const allocations = sliceAllocations(typeof b.allocations === 'string' ? JSON.parse(b.allocations) : b.allocations, Number(b.reversed_points), give);
-      const fresh = club.expiryMonths > 0 ? expiryInstant(this.clock.now(), club.expiryMonths, club.timeZone) : null;
-      const settings = await this.settings(clubId);
-      const ret = await this.d.ledger.returnRedeemedInTx(tx, clubId, b.member_id, { allocations, keepExpiry: settings.returnKeepsExpiry, expiresAt: fresh, memo: `burn ${burnId} reversed`, meta: { burnId } }, { actor: ctx.actor, requestId: ctx.requestId });
-      if (!ret.ok) return ret;
-      const reversed = Number(b.reversed_points) + give;
-      const status = reversed >= Number(b.points) ? 'reversed' : 'partially_reversed';
-      await tx.updateTable('pos_burns').set({ reversed_points: reversed, status, updated_at: this.clock.now() }).where('club_id', '=', clubId).where('id', '=', burnId).execute();
-      await audit(tx, { clubId, actor: ctx.actor, action: 'pos.burn_reversed', target: burnId, after: { points: give, reversed, status }, requestId: ctx.requestId });
-      await enqueue(tx, [{ clubId, topic: 'pos.burn_reversed', payload: { burnId, memberId: b.member_id, points: give } }]);
-      return ok({ burnId, points: give, reversedPoints: reversed, status });
-    };
-    if (txIn) return run(txIn);
-    const r = await inTx(this.db, async (tx) => idempotent(tx, clubId, ctx.idempotency ?? null, 200, () => run(tx)));
+    const settings = await this.settings(clubId);
+    const r = await inTx(this.db, async (tx) => idempotent(tx, clubId, ctx.idempotency ?? null, 200, () => this.reverseBurnIn(tx, club, settings, burnId, input, ctx)));
     return r.ok ? ok(r.value.value) : r;
   }
 
-  /** For the refund path: reverses every burn linked to the refunded purchase's eventId. */
-  async reverseBurnsForRefund(tx: Tx, r: { clubId: string; purchaseEventId: string; purchaseRials: number; refundedRials: number; actor?: string }): Promise<number> {
-    const burns = await tx.selectFrom('pos_burns').select('id').where('club_id', '=', r.clubId).where('purchase_event_id', '=', r.purchaseEventId).orderBy('id').execute();
+  private async reverseBurnIn(tx: Tx, club: Club, settings: RewardSettings, burnId: string, input: { refundRials?: number; purchaseRials?: number }, ctx: Ctx) {
+    const clubId = club.id;
+    const b = await tx.selectFrom('pos_burns').selectAll().where('club_id', '=', clubId).where('id', '=', burnId).forUpdate().executeTakeFirst();
+    if (!b) return fail('burn_not_found');
+    const purchaseRials = input.purchaseRials ?? Number(b.basket_rials);
+    const give = burnReversal({ burnPoints: Number(b.points), purchaseRials, refundedRials: input.refundRials ?? purchaseRials, reversedBefore: Number(b.reversed_points) });
+    if (give === 0) return ok({ burnId, points: 0, reversedPoints: Number(b.reversed_points), status: b.status as string });
+    const allocations = sliceAllocations(typeof b.allocations === 'string' ? JSON.parse(b.allocations) : b.allocations, Number(b.reversed_points), give);
+    const fresh = club.expiryMonths > 0 ? expiryInstant(this.clock.now(), club.expiryMonths, club.timeZone) : null;
+    const ret = await this.d.ledger.returnRedeemedInTx(tx, clubId, b.member_id, { allocations, keepExpiry: settings.returnKeepsExpiry, expiresAt: fresh, memo: `burn ${burnId} reversed`, meta: { burnId } }, { actor: ctx.actor, requestId: ctx.requestId });
+    if (!ret.ok) return ret;
+    const reversed = Number(b.reversed_points) + give;
+    const status = reversed >= Number(b.points) ? 'reversed' : 'partially_reversed';
+    await tx.updateTable('pos_burns').set({ reversed_points: reversed, status, updated_at: this.clock.now() }).where('club_id', '=', clubId).where('id', '=', burnId).execute();
+    await audit(tx, { clubId, actor: ctx.actor, action: 'pos.burn_reversed', target: burnId, after: { points: give, reversed, status }, requestId: ctx.requestId });
+    await enqueue(tx, [{ clubId, topic: 'pos.burn_reversed', payload: { burnId, memberId: b.member_id, points: give } }]);
+    return ok({ burnId, points: give, reversedPoints: reversed, status });
+  }
+
+  /**
+   * For the events module's refund path, in the refund's own transaction: reverses every
+   * burn linked to the refunded purchase's eventId, in proportion to what was refunded.
+   * `club` and `settings` come in because nothing may use another connection mid-transaction.
+   */
+  async reverseBurnsForRefund(tx: Tx, r: { club: Club; purchaseEventId: string; purchaseRials: number; refundedRials: number; actor?: string }): Promise<number> {
+    const settings = await this.settingsIn(tx, r.club.id);
+    const burns = await tx.selectFrom('pos_burns').select('id').where('club_id', '=', r.club.id).where('purchase_event_id', '=', r.purchaseEventId).orderBy('id').execute();
     let points = 0;
     for (const b of burns) {
-      const x = await this.reverseBurn(r.clubId, b.id as string, { refundRials: r.refundedRials, purchaseRials: r.purchaseRials }, { actor: r.actor ?? 'system:refund' }, tx);
+      const x = await this.reverseBurnIn(tx, r.club, settings, b.id as string, { refundRials: r.refundedRials, purchaseRials: r.purchaseRials }, { actor: r.actor ?? 'system:refund' });
       if (x.ok) points += x.value.points;
     }
     return points;
   }
 
   async reverseForPurchase(clubId: string, input: { purchaseEventId: string; refundRials?: number; purchaseRials?: number }, ctx: Ctx): Promise<Result<{ purchaseEventId: string; burns: number; points: number }>> {
+    const club = await this.club(clubId);
+    const settings = await this.settings(clubId);
     const r = await inTx(this.db, async (tx) =>
       idempotent(tx, clubId, ctx.idempotency ?? null, 200, async () => {
         const burns = await tx.selectFrom('pos_burns').select(['id', 'basket_rials']).where('club_id', '=', clubId).where('purchase_event_id', '=', input.purchaseEventId).orderBy('id').execute();
@@ -748,7 +754,7 @@ export class RewardService {
         let points = 0;
         for (const b of burns) {
           const purchaseRials = input.purchaseRials ?? Number(b.basket_rials);
-          const x = await this.reverseBurn(clubId, b.id as string, { purchaseRials, refundRials: input.refundRials ?? purchaseRials }, ctx, tx);
+          const x = await this.reverseBurnIn(tx, club, settings, b.id as string, { purchaseRials, refundRials: input.refundRials ?? purchaseRials }, ctx);
           if (!x.ok) return x;
           points += x.value.points;
         }
@@ -769,9 +775,13 @@ export class RewardService {
 
   // ======================================================================== settings and partners
 
-  async settings(clubId: string): Promise<RewardSettings> {
-    const s = await this.db.selectFrom('reward_settings').selectAll().where('club_id', '=', clubId).executeTakeFirst();
-    const hook = await getWebhookEndpoint(this.db, clubId, FULFILMENT_PURPOSE);
+  settings(clubId: string): Promise<RewardSettings> {
+    return this.settingsIn(this.db, clubId);
+  }
+
+  private async settingsIn(db: Executor, clubId: string): Promise<RewardSettings> {
+    const s = await db.selectFrom('reward_settings').selectAll().where('club_id', '=', clubId).executeTakeFirst();
+    const hook = await getWebhookEndpoint(db, clubId, FULFILMENT_PURPOSE);
     return {
       pos: { maxPercent: s?.pos_max_percent ?? 50, minPoints: Number(s?.pos_min_points ?? 0), pointValueRials: s?.pos_point_value_rials ? Number(s.pos_point_value_rials) : null },
       returnKeepsExpiry: s?.return_keeps_expiry ?? true,

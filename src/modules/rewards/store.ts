@@ -83,11 +83,11 @@ export async function giveBackStock(tx: Executor, clubId: string, rewardId: stri
   await sql`update rewards set stock = stock + ${n} where club_id = ${clubId} and id = ${rewardId} and stock is not null`.execute(tx);
 }
 
-/** Times this member took the reward in [start, ∞) and ever, counting live redemptions only. */
+/** Times this member took the reward (or the bundle) in [start, ∞) and ever, counting live redemptions only. */
 export async function takenCounts(tx: Executor, clubId: string, memberId: string, rewardId: string, periodStart: Date | null): Promise<{ inPeriod: number; ever: number }> {
   const r = await sql<{ in_period: number; ever: number }>`
     select count(*) filter (where ${periodStart === null ? sql`true` : sql`created_at >= ${periodStart}`})::int as in_period, count(*)::int as ever
-    from redemptions where club_id = ${clubId} and member_id = ${memberId} and reward_id = ${rewardId} and status in ('pending', 'fulfilled')`.execute(tx);
+    from redemptions where club_id = ${clubId} and member_id = ${memberId} and (reward_id = ${rewardId} or bundle_id = ${rewardId}) and status in ('pending', 'fulfilled')`.execute(tx);
   return { inPeriod: Number(r.rows[0]?.in_period ?? 0), ever: Number(r.rows[0]?.ever ?? 0) };
 }
 

@@ -25,10 +25,18 @@ export function ruleRoutes(app: App, rules: RulesService, clubs: ClubService) {
     config: { allow: anyOf(ROLES.operatorsRead, ROLES.systems) },
   }, async (req) => rules.eventTypes(principalOf(req).clubId));
 
-  r.put('/api/v1/event-types/:name', {
-    schema: { tags: ['rules'], summary: 'Declare or change a custom event type; `schema` (JSON Schema) validates attributes on ingest', params: z.object({ name: EventTypeNameSchema }), body: EventTypeInputSchema },
+  r.post('/api/v1/event-types', {
+    schema: { tags: ['rules'], summary: 'Declare a custom event type; `schema` (JSON Schema) validates its attributes on ingest', body: EventTypeInputSchema.extend({ name: EventTypeNameSchema }) },
     config: { allow: write },
-  }, async (req, reply) => sendResult(reply, await rules.putEventType(principalOf(req).clubId, req.params.name, req.body, by(req))));
+  }, async (req, reply) => {
+    const { name, ...input } = req.body;
+    return sendResult(reply, await rules.putEventType(principalOf(req).clubId, name, input, by(req), 'create'), 201);
+  });
+
+  r.put('/api/v1/event-types/:name', {
+    schema: { tags: ['rules'], summary: 'Change a custom event type (a new version of its schema)', params: z.object({ name: EventTypeNameSchema }), body: EventTypeInputSchema },
+    config: { allow: write },
+  }, async (req, reply) => sendResult(reply, await rules.putEventType(principalOf(req).clubId, req.params.name, req.body, by(req), 'update')));
 
   r.delete('/api/v1/event-types/:name', {
     schema: { tags: ['rules'], summary: 'Archive a custom event type: its events are refused from then on', params: z.object({ name: EventTypeNameSchema }) },

@@ -214,14 +214,18 @@ export class RulesService {
     return { builtIn: [...BUILT_IN_EVENT_TYPES], custom: await listEventTypes(this.db, clubId) };
   }
 
-  async putEventType(clubId: string, name: string, input: unknown, by: By): Promise<Result<EventTypeRow>> {
+  async putEventType(clubId: string, name: string, input: unknown, by: By, mode: 'create' | 'update'): Promise<Result<EventTypeRow>> {
     const p = EventTypeInputSchema.safeParse(input);
     if (!p.success) return fail('validation_failed', p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     if (p.data.schema) {
       const c = compileAttributeSchema(p.data.schema);
       if (!c.ok) return fail('invalid_event_schema', c.detail, { field: 'schema' });
     }
+    if (mode === 'create' && isBuiltInEventType(name)) return fail('conflict', `"${name}" is a built-in event type`);
     return inTx(this.db, async (tx) => {
+      const exists = (await listEventTypes(tx, clubId)).some((t) => t.name === name);
+      if (mode === 'create' && exists) return fail('conflict', `event type "${name}" exists; PUT /api/v1/event-types/${name} changes it`);
+      if (mode === 'update' && !exists) return fail('not_found', `no custom event type "${name}"`);
       const row = await upsertEventType(tx, clubId, name, { description: p.data.description ?? null, schema: p.data.schema ?? null });
       await bumpCatalog(tx, clubId);
       await audit(tx, { clubId, actor: by.actor, action: 'event_type.saved', target: name, after: row, requestId: by.requestId });
@@ -249,7 +253,7 @@ export class RulesService {
       const t = cat.eventTypes.get(e.type);
       if (!t || !t.active) {
         if (isBuiltInEventType(e.type)) return null;
-        return { code: 'unknown_event_type', detail: t ? `event type "${e.type}" is archived` : `unknown event type "${e.type}": declare it first (PUT /api/v1/event-types/${e.type})` };
+        return { code: 'unknown_event_type', detail: t ? `event type "${e.type}" is archived` : `unknown event type "${e.type}": declare it first (POST /api/v1/event-types)` };
       }
       if (!t.validate) return null;
       const problem = t.validate(e.attributes ?? {});

@@ -97,7 +97,9 @@ export async function createHttp(deps: HttpDeps): Promise<App> {
     return payload;
   });
 
-  app.addHook('preHandler', async (req, reply) => {
+  // onRequest, before the body is parsed and validated: a caller without the right to the
+  // route gets 401/403, never the route's schema errors (and costs no body parsing).
+  app.addHook('onRequest', async (req, reply) => {
     const allow = req.routeOptions.config?.allow;
     if (!allow) return;
     const token = bearerToken(req);
@@ -163,7 +165,7 @@ export function bearerToken(req: FastifyRequest): string | null {
   return typeof k === 'string' && k ? k : null;
 }
 
-/** The caller, once the preHandler admitted it (only on routes with `allow`). */
+/** The caller, once the onRequest hook admitted it (only on routes with `allow`). */
 export function principalOf(req: FastifyRequest): Principal {
   if (!req.principal) throw new Error('route has no `allow` but reads the principal');
   return req.principal;

@@ -13,6 +13,8 @@ const ApiKeysPage = lazy(() => import('./pages/ApiKeysPage'));
 const SettingsPage = lazy(() => import('./pages/SettingsPage'));
 const AuditPage = lazy(() => import('./pages/AuditPage'));
 const OperatorsPage = lazy(() => import('./pages/OperatorsPage'));
+const RewardsPage = lazy(() => import('./pages/RewardsPage'));
+const RulesPage = lazy(() => import('./pages/RulesPage'));
 const UpcomingPage = lazy(() => import('./pages/UpcomingPage'));
 
 function PageLoader() {
@@ -45,9 +47,9 @@ export function AdminApp() {
           <Route index element={<DashboardPage />} />
           <Route path="members" element={<MembersPage />} />
           <Route path="members/:id" element={<MemberPage />} />
-          <Route path="rules" element={<UpcomingPage section="rules" />} />
+          <Route path="rules" element={<RulesPage />} />
           <Route path="tiers" element={<UpcomingPage section="tiers" />} />
-          <Route path="rewards" element={<UpcomingPage section="rewards" />} />
+          <Route path="rewards" element={<RewardsPage />} />
           <Route path="festivals" element={<UpcomingPage section="festivals" />} />
           <Route path="draws" element={<UpcomingPage section="draws" />} />
           <Route path="api-keys" element={<ApiKeysPage />} />

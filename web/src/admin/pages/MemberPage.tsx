@@ -29,11 +29,12 @@ import { useCursorPages, useQuery } from '../../shared/hooks';
 import { isolate, useI18n, type MessageKey } from '../../shared/i18n';
 import { IconAdjust, IconUser, IconChevronStart, IconCoins, IconHistory, IconHourglass, IconShare, IconTiers, IconWallet } from '../../shared/icons';
 import type { Balance, HistoryEntry, Member, Page } from '../../shared/types';
-import { CodeText, ComingSoon, EmptyBlock, ErrorAlert, Ltr, MobileText, Pager, SignedPoints, StatCard, TableSkeleton } from '../../shared/ui';
+import { CodeText, EmptyBlock, ErrorAlert, Ltr, MobileText, Pager, SignedPoints, StatCard, TableSkeleton } from '../../shared/ui';
 import { useFormat } from '../../shared/useFormat';
 import { MemberForm } from '../components/MemberForm';
 import { StatusBadge, memberName } from '../components/member-bits';
 import { useAdmin } from '../session';
+import { MemberReferralsTab, MemberTierTab } from '../components/MemberTierReferrals';
 
 export const KIND_KEYS: Record<string, MessageKey> = {
   earn: 'kind.earn',
@@ -246,10 +247,10 @@ export default function MemberPage() {
                   </Tabs.Panel>
                 )}
                 <Tabs.Panel value="tiers" p="md">
-                  <ComingSoon icon={<IconTiers size={28} />} title={t('member.tab.tiers')} description={t('member.tiersSoon')} />
+                  <MemberTierTab memberId={id} />
                 </Tabs.Panel>
                 <Tabs.Panel value="referrals" p="md">
-                  <ComingSoon icon={<IconShare size={28} />} title={t('member.tab.referrals')} description={t('member.referralsSoon')} />
+                  <MemberReferralsTab memberId={id} />
                 </Tabs.Panel>
               </Tabs>
             </Card>

@@ -1,0 +1,250 @@
+/**
+ * Festival figures on PostgreSQL (prints numbers, asserts nothing):
+ *
+ *   1. leaderboard top-100 and "my rank" with 1,000,000 participants   (target ≤ 20 ms each)
+ *   2. a draw of 10 winners over 1,000,000 weighted entries, reading the snapshot included
+ *      (target ≤ 2 s); the snapshot itself and the public document's verification alongside
+ *   3. festival scoring's added cost on the earn path                    (target ≤ 15 %)
+ *
+ *   node --import tsx bench/festivals.ts [--participants 1000000] [--events 2000] [--rounds 3]
+ *
+ * Uses a throw-away database on the server at VAFA_BENCH_PG_ADMIN_URL (default
+ * postgres://postgres@127.0.0.1:5432/postgres), dropped at the end.
+ */
+import os from 'node:os';
+import pino from 'pino';
+import { sql } from 'kysely';
+import { buildServices, type Services } from '../src/app.js';
+import { openPostgres, type Database } from '../src/platform/db.js';
+import { migrate } from '../src/platform/migrate.js';
+import { makeSecrets } from '../src/platform/crypto.js';
+import { ManualClock } from '../src/platform/clock.js';
+import { LogSmsChannel } from '../src/platform/sms.js';
+import type { Club } from '../src/modules/clubs/index.js';
+import type { EarnFn, EventInput } from '../src/modules/events/index.js';
+import { drawWinners, verifyDraw } from '../src/modules/festivals/index.js';
+import { readEntries, standingOf, topStandings } from '../src/modules/festivals/store.js';
+import { createDatabase, dropDatabases, pgAvailable, serverInfo } from './pgadmin.js';
+import { insertMembers } from './seed.js';
+
+const argv = process.argv.slice(2);
+const arg = (name: string, dflt: number) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? Number(argv[i + 1]) : dflt;
+};
+const PARTICIPANTS = arg('--participants', 1_000_000);
+const EVENTS = arg('--events', 2000);
+const ROUNDS = arg('--rounds', 3);
+
+const ms = (t0: number) => performance.now() - t0;
+const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+const median = (xs: number[]) => pct(xs, 50);
+const line = (label: string, value: string, target?: string, pass?: boolean) =>
+  console.log(`  ${label.padEnd(58)} ${value.padStart(16)}${target ? `   target ${target}  ${pass ? 'PASS' : 'FAIL'}` : ''}`);
+
+async function timed<T>(n: number, fn: (i: number) => Promise<T>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn(i);
+    out.push(ms(t0));
+  }
+  return out;
+}
+
+async function main() {
+  const down = await pgAvailable();
+  if (down) {
+    console.log(`PostgreSQL not available (${down}); nothing measured.`);
+    return;
+  }
+  const url = await createDatabase(`vafa_bench_fst_${Date.now()}_${process.pid}`);
+  const database = await openPostgres(url, { max: 4 });
+  try {
+    await migrate(database);
+    const info = await serverInfo(url);
+    console.log(`festivals bench — ${info.version.split(' ').slice(0, 2).join(' ')}, ${os.cpus().length} vCPU, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+    const clock = new ManualClock(new Date('2025-04-05T08:00:00Z')); // 1404/01/16, inside the festival window
+    const logger = pino({ level: 'silent' });
+    const services = buildServices({ database, secrets: makeSecrets('vafa-bench-secret'), clock, logger, sms: new LogSmsChannel(logger) });
+    await big(database, services, clock);
+    await earnPath(database, services);
+  } finally {
+    await database.close();
+    await dropDatabases();
+  }
+}
+
+async function newClub(services: Services, slug: string): Promise<Club> {
+  const r = await services.clubs.create({ slug, name: { fa: 'باشگاه سنجش', en: 'Bench club' }, pendingDays: 0 });
+  if (!r.ok) throw new Error(r.code);
+  return r.value;
+}
+
+async function newFestival(services: Services, club: Club, extra: Record<string, unknown> = {}) {
+  const f = await services.festivals.create(club, {
+    name: { fa: 'جشنوارهٔ سنجش', en: 'Bench festival' },
+    window: { from: '1404/01/15', to: '1404/01/31' },
+    audience: { groups: [], tiers: [] },
+    enrolment: 'opt_in',
+    indicators: [{ eventType: 'purchase', score: 1, per: { rials: 100_000 }, minAmountRials: 0 }],
+    categories: [{ key: 'purchases', eventType: 'purchase', measure: 'count' }],
+    staking: null,
+    topPerformers: [],
+    ...extra,
+  } as never, { actor: 'bench' });
+  if (!f.ok) throw new Error(f.code);
+  return f.value;
+}
+
+// ─────────────────────────────────────────── 1 + 2: a million participants
+
+async function big(database: Database, services: Services, clock: ManualClock) {
+  const { db } = database;
+  const club = await newClub(services, 'fst-big');
+  const f = await newFestival(services, club);
+  console.log(`\nseeding ${PARTICIPANTS.toLocaleString('en')} members, participants and standings (set-based SQL)…`);
+  let t0 = performance.now();
+  // Ids end in md5 hex, like UUIDv7's random tail, so the rank shards spread evenly.
+  await sql`insert into members (id, club_id, mobile, referral_code, joined_via)
+    select 'mbr_bench' || md5(i::text), ${club.id}, '+98912' || lpad(i::text, 7, '0'), 'BF' || i, 'bench'
+    from generate_series(1, ${PARTICIPANTS}) i`.execute(db);
+  await sql`insert into festival_participants (club_id, festival_id, member_id, entry_code, mobile_masked, via)
+    select ${club.id}, ${f.id}, 'mbr_bench' || md5(i::text), 'b' || lpad(i::text, 7, '0'), '0912***' || right(lpad(i::text, 7, '0'), 4), 'opt_in'
+    from generate_series(1, ${PARTICIPANTS}) i`.execute(db);
+  // A skewed score distribution (most members low, a long tail), as festivals have.
+  await sql`insert into festival_standings (club_id, festival_id, category, member_id, value, seq)
+    select ${club.id}, ${f.id}, 'score', 'mbr_bench' || md5(i::text), 1 + floor(20000 * power(random(), 3))::bigint, nextval('festival_standing_seq')
+    from generate_series(1, ${PARTICIPANTS}) i`.execute(db);
+  await services.festivals.rebuildRanks(club.id, f.id);
+  await sql`analyze`.execute(db);
+  console.log(`  seeded in ${fmt(ms(t0) / 1000)} s`);
+
+  console.log(`\n1. leaderboard, ${PARTICIPANTS.toLocaleString('en')} participants (PostgreSQL)`);
+  const ids = (await sql<{ member_id: string }>`select member_id from festival_participants where club_id = ${club.id} and festival_id = ${f.id} order by random() limit 300`.execute(db)).rows.map((r) => r.member_id);
+  await timed(20, () => topStandings(db, club.id, f.id, 'score', 100)); // warm
+  const top = await timed(200, () => topStandings(db, club.id, f.id, 'score', 100));
+  line('top-100 query p50 / p95', `${fmt(median(top))} / ${fmt(pct(top, 95))} ms`, '≤ 20 ms', pct(top, 95) <= 20);
+  await timed(20, (i) => standingOf(db, club.id, f.id, 'score', ids[i]!));
+  const rank = await timed(300, (i) => standingOf(db, club.id, f.id, 'score', ids[i]!));
+  line('my-rank query p50 / p95', `${fmt(median(rank))} / ${fmt(pct(rank, 95))} ms`, '≤ 20 ms', pct(rank, 95) <= 20);
+  const whole = await timed(100, (i) => services.festivals.leaderboard(club.id, f.id, { limit: 100, memberId: ids[i]! }));
+  line('the member app call (festival + top-100 + my rank) p50 / p95', `${fmt(median(whole))} / ${fmt(pct(whole, 95))} ms`);
+  const check = await services.festivals.leaderboard(club.id, f.id, { limit: 1, memberId: ids[0]! });
+  const brute = (await sql<{ n: number }>`select count(*)::int as n from festival_standings where club_id = ${club.id} and festival_id = ${f.id} and category = 'score'
+      and value > (select value from festival_standings where club_id = ${club.id} and festival_id = ${f.id} and category = 'score' and member_id = ${ids[0]!})`.execute(db)).rows[0]!.n;
+  t0 = performance.now();
+  await sql`select count(*) from festival_standings where club_id = ${club.id} and festival_id = ${f.id} and category = 'score' and value > 10`.execute(db);
+  line('(for comparison: my rank by count(*) over the index)', `${fmt(ms(t0))} ms`);
+  if (!check.ok || check.value.me?.rank !== brute + 1) throw new Error(`rank structure disagrees with a recount: ${JSON.stringify(check)} vs ${brute + 1}`);
+
+  console.log(`\n2. draw: 10 winners over ${PARTICIPANTS.toLocaleString('en')} weighted entries (PostgreSQL)`);
+  const cutoff = new Date(clock.now().getTime() + 3600_000);
+  const d = await services.festivals.scheduleDraw(club, f.id, {
+    kind: 'final', title: { fa: 'قرعه‌کشی نهایی', en: 'Final draw' }, cutoffAt: cutoff.toISOString(), drawAt: new Date(cutoff.getTime() + 60_000).toISOString(),
+    winners: 10, minScore: 1, chances: { basis: 'score', pointsPerChance: 1 }, excludePastWinners: true, prizes: [],
+  }, { actor: 'bench' });
+  if (!d.ok) throw new Error(d.code);
+  clock.set(new Date(cutoff.getTime() + 1000));
+  t0 = performance.now();
+  const snap = await services.festivals.runDraw(club, d.value.id, { actor: 'bench' });
+  const snapMs = ms(t0);
+  if (!snap.ok || snap.value.status !== 'snapshotted') throw new Error(`snapshot: ${JSON.stringify(snap)}`);
+  line(`snapshot at the cut-off (${snap.value.entryCount!.toLocaleString('en')} entries, active check, digest)`, `${fmt(snapMs / 1000)} s`);
+  clock.set(new Date(cutoff.getTime() + 61_000));
+  t0 = performance.now();
+  const drawn = await services.festivals.runDraw(club, d.value.id, { actor: 'bench' });
+  const drawMs = ms(t0);
+  if (!drawn.ok || drawn.value.status !== 'drawn') throw new Error(`draw: ${JSON.stringify(drawn)}`);
+  line('draw: read the snapshot, 10 winners, record, outbox (one tx)', `${fmt(drawMs)} ms`, '≤ 2 s', drawMs <= 2000);
+  t0 = performance.now();
+  const entries = await readEntries(db, club.id, d.value.id);
+  const readMs = ms(t0);
+  t0 = performance.now();
+  drawWinners({ seedHex: '00'.repeat(32), entries, winners: 10, drawId: d.value.id });
+  const pureMs = ms(t0);
+  line('  of which: reading 1M entries in canonical order', `${fmt(readMs)} ms`);
+  line('  of which: drawWinners (validate, digest, Fenwick, 10 ranks)', `${fmt(pureMs)} ms`);
+  t0 = performance.now();
+  const doc = await services.festivals.publishedDraw(d.value.id);
+  const docMs = ms(t0);
+  t0 = performance.now();
+  const v = doc.ok ? verifyDraw(doc.value) : null;
+  line('public document built / verified (vafa draw verify logic)', `${fmt(docMs)} / ${fmt(ms(t0))} ms`);
+  if (!v?.valid) throw new Error(`published draw does not verify: ${v?.problems.join('; ')}`);
+}
+
+// ─────────────────────────────────────────── 3: the earn path
+
+async function earnPath(database: Database, services: Services) {
+  console.log(`\n3. earn path: ${EVENTS} purchases per run, ${ROUNDS} interleaved rounds, medians (PostgreSQL)`);
+  const club = await newClub(services, 'fst-earn');
+  const f = await newFestival(services, club);
+  const all = await insertMembers(database, club.id, 2000);
+  const inside = all.slice(0, 1000);
+  const outside = all.slice(1000);
+  // Participants through the service's own enrolment (real entry codes).
+  for (const id of inside) {
+    const r = await services.festivals.join(club, id, f.id, { actor: 'bench' });
+    if (!r.ok) throw new Error(r.code);
+  }
+  const g = services.games;
+  await g.createBadge(club, { code: 'month5', name: { fa: 'پنج خرید', en: '' }, criteria: 'counts.purchase >= 5', period: 'month', repeatable: true, rewardPoints: 0 }, { actor: 'bench' });
+  await g.createStreak(club, { code: 'buyer', name: { fa: 'خرید روزانه', en: '' }, eventType: 'purchase', unit: 'day' }, { actor: 'bench' });
+  await g.createChallenge(club, { code: 'ten', name: { fa: 'ده خرید', en: '' }, eventType: 'purchase', measure: 'count', target: 10, window: { from: '1404/01/15', to: '1404/01/31' }, rewardPoints: 0 }, { actor: 'bench' });
+
+  const rules = services.rules.earn as EarnFn;
+  const configs: [string, EarnFn, string[]][] = [
+    ['base (rules engine only)', rules, inside],
+    ['+ festival, members take part', services.festivals.composeEarn(rules), inside],
+    ['+ festival, members do not take part', services.festivals.composeEarn(rules), outside],
+    ['+ festival + badges/streak/challenge', g.composeEarn(services.festivals.composeEarn(rules)), inside],
+  ];
+  let seq = 0;
+  const events = (members: string[], n: number): EventInput[] =>
+    Array.from({ length: n }, (_, i) => ({ eventId: `e${++seq}`, type: 'purchase', member: { id: members[(seq * 7 + i) % members.length]! }, amountRials: 250_000 + (i % 9) * 100_000 }));
+
+  const single: Record<string, number[]> = {};
+  const batch: Record<string, number[]> = {};
+  const singles = Math.max(50, Math.floor(EVENTS / 4));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, fn, members] of configs) {
+      services.events.setEarn(fn);
+      let t0 = performance.now();
+      for (const e of events(members, singles)) {
+        const r = await services.events.ingestOne(club, e, null);
+        if (!r.ok) throw new Error(r.code);
+      }
+      (single[name] ??= []).push(ms(t0) / singles);
+      t0 = performance.now();
+      for (let b = 0; b < EVENTS / 100; b++) {
+        const r = await services.events.ingestBatch(club, events(members, 100), null);
+        if (!r.ok) throw new Error(r.code);
+      }
+      (batch[name] ??= []).push(ms(t0) / EVENTS);
+    }
+  }
+  services.events.setEarn(g.composeEarn(services.festivals.composeEarn(rules)));
+  const base = configs[0]![0];
+  for (const [label, table] of [['single events (one transaction each)', single], ['batches of 100 events', batch]] as const) {
+    console.log(`  ${label}:`);
+    for (const [name] of configs) {
+      const m = median(table[name]!);
+      const over = ((m / median(table[base]!)) - 1) * 100;
+      const isFestival = name.startsWith('+ festival') && !name.includes('badges');
+      line(`  ${name}`, `${fmt(m)} ms/event${name === base ? '' : ` (${over >= 0 ? '+' : ''}${over.toFixed(0)} %)`}`, isFestival ? '≤ +15 %' : undefined, over <= 15);
+    }
+  }
+  const fs = await sql<{ n: number }>`select count(*)::int as n from festival_standings where club_id = ${club.id}`.execute(database.db);
+  console.log(`  (standings rows written: ${fs.rows[0]!.n}; festival score also posts a ledger entry per scoring event)`);
+}
+
+main().catch(async (e) => {
+  console.error(e);
+  await dropDatabases().catch(() => undefined);
+  process.exitCode = 1;
+});

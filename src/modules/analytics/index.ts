@@ -1,0 +1,2 @@
+export { AnalyticsService, type Overview } from './service.js';
+export { analyticsRoutes } from './routes.js';
