@@ -65,11 +65,14 @@ describeEngines('cross-club access is denied on every route', (engine) => {
   });
   afterAll(() => v.close());
 
-  /** The body with the echo of the request (instance, requestId) removed: what could leak. */
-  const leaks = (body: unknown) => {
+  /** B's data in a response, the echo of the request (instance, requestId, the id sent) aside. */
+  const leaks = (body: unknown, sent: string[] = []) => {
     const text = JSON.stringify(body ?? null, (k, val) => (k === 'instance' || k === 'requestId' ? undefined : val));
-    return secrets.filter((s) => text.includes(s));
+    return secrets.filter((s) => !sent.includes(s) && text.includes(s));
   };
+  /** A request that never answers fails the test by name instead of timing the file out. */
+  const callOrHang = (method: string, url: string, token: string | null, body?: unknown, headers?: Record<string, string>) =>
+    Promise.race([call(v, method, url, token, body, headers), new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${method} ${url} did not answer in 10 s`)), 10_000).unref())]);
 
   async function documentedRoutes() {
     const spec = await call(v, 'GET', '/openapi.json', null);
@@ -78,6 +81,44 @@ describeEngines('cross-club access is denied on every route', (engine) => {
       Object.keys(ops).filter((m) => ['get', 'post', 'put', 'patch', 'delete'].includes(m)).map((m) => ({ method: m.toUpperCase(), path })),
     );
   }
+
+  it('every list and read route without an id shows A only its own rows', async () => {
+    const routes = (await documentedRoutes()).filter((r) => r.method === 'GET' && !r.path.includes('{'));
+    const extra = [
+      `/api/v1/members?q=${encodeURIComponent(b.mobile)}`,
+      '/api/v1/members?q=Bijan',
+      '/api/v1/members?q=B-CUST-1',
+      `/api/v1/members?q=${nationalCode(302)}`,
+      '/api/v1/members?limit=200',
+      '/api/v1/audit?limit=200',
+    ];
+    let ok = 0;
+    for (const url of [...routes.map((r) => r.path), ...extra]) {
+      for (const [who, token] of Object.entries({ owner: a.ownerToken, apiKey: a.apiKey, member: aMemberToken })) {
+        const r = await callOrHang('GET', url, token);
+        const where = `${who} GET ${url} → ${r.status}`;
+        expect(r.status, where).toBeLessThan(500);
+        expect(leaks(r.json), where).toEqual([]);
+        if (r.status === 200) ok++;
+      }
+    }
+    console.log(`cross-club [${engine}]: ${routes.length + extra.length} list/read urls × 3 credentials, ${ok} answered 200 without B's data`);
+    expect(ok).toBeGreaterThanOrEqual(10);
+    // The searches by B's identifiers found nothing, and the club is A's.
+    for (const url of extra.slice(0, 4)) expect((await call(v, 'GET', url, a.ownerToken)).json.items, url).toEqual([]);
+    expect((await call(v, 'GET', '/api/v1/club', a.apiKey)).json.id).toBe(a.clubId);
+    const lists = await Promise.all(['/api/v1/api-keys', '/api/v1/operators'].map((u) => call(v, 'GET', u, a.ownerToken)));
+    for (const l of lists) expect(l.json.items.length).toBeGreaterThan(0);
+    // Ledger views count and sum A's rows only.
+    const aRows = await v.database.db.selectFrom('member_balances').select(['member_id', 'unit', 'balance']).where('club_id', '=', a.clubId).execute();
+    const ver = await call(v, 'GET', '/api/v1/ledger/verify', a.ownerToken);
+    expect(ver.json.ok).toBe(true);
+    expect(ver.json.checked.balances).toBe(aRows.length);
+    const sys = await call(v, 'GET', '/api/v1/ledger/system-accounts', a.ownerToken);
+    const sysPoints = sys.json.items.filter((i: { unit: string }) => i.unit === 'points').reduce((t: number, i: { balance: number }) => t + i.balance, 0);
+    expect(sysPoints).toBe(-aRows.filter((r) => r.unit === 'points').reduce((t, r) => t + Number(r.balance), 0));
+    expect(sysPoints).toBe(-100);
+  });
 
   it("every route with an id, called with A's owner session and A's API key on B's ids: 404 or 403, never B's data", async () => {
     const routes = (await documentedRoutes()).filter((r) => r.path.includes('{'));
@@ -98,11 +139,12 @@ describeEngines('cross-club access is denied on every route', (engine) => {
         const url = route.path.replace(/\{[^}]+\}/g, id);
         const body = BODIES[template]?.(aMember) ?? (route.method === 'POST' || route.method === 'PATCH' || route.method === 'PUT' ? (known ? undefined : {}) : undefined);
         for (const [who, token] of Object.entries(creds)) {
-          const r = await call(v, route.method, url, token, body, { 'idempotency-key': `probe-${Math.random()}` });
+          const r = await callOrHang(route.method, url, token, body, { 'idempotency-key': `probe-${Math.random()}` });
           const where = `${who} ${route.method} ${url} → ${r.status} ${r.body.slice(0, 200)}`;
-          expect(r.status < 200 || r.status >= 300, where).toBe(true);
+          // PUT names a resource of the caller's own club (an upsert by name): 2xx is fine there.
+          if (route.method !== 'PUT' || known) expect(r.status < 200 || r.status >= 300, where).toBe(true);
           expect(r.status, where).toBeLessThan(500);
-          expect(leaks(r.json), where).toEqual([]);
+          expect(leaks(r.json, [id]), where).toEqual([]);
           if (known) {
             expect([403, 404], where).toContain(r.status);
             if (r.status === 403) expect(r.json.code, where).toBe('forbidden');
@@ -116,40 +158,6 @@ describeEngines('cross-club access is denied on every route', (engine) => {
     if (weak.length) console.log(`cross-club [${engine}]: routes without a known valid body (checked only for no 2xx, no leak):\n  ${weak.join('\n  ')}`);
     // The foundation's routes with an id; more may come, fewer means the walk is broken.
     expect(strong.size).toBeGreaterThanOrEqual(13);
-  });
-
-  it('every list and read route without an id shows A only its own rows', async () => {
-    const routes = (await documentedRoutes()).filter((r) => r.method === 'GET' && !r.path.includes('{'));
-    const extra = [
-      `/api/v1/members?q=${encodeURIComponent(b.mobile)}`,
-      '/api/v1/members?q=Bijan',
-      '/api/v1/members?q=B-CUST-1',
-      `/api/v1/members?q=${nationalCode(302)}`,
-      '/api/v1/members?limit=200',
-      '/api/v1/audit?limit=200',
-    ];
-    let ok = 0;
-    for (const url of [...routes.map((r) => r.path), ...extra]) {
-      for (const [who, token] of Object.entries({ owner: a.ownerToken, apiKey: a.apiKey, member: aMemberToken })) {
-        const r = await call(v, 'GET', url, token);
-        const where = `${who} GET ${url} → ${r.status}`;
-        expect(r.status, where).toBeLessThan(500);
-        expect(leaks(r.json), where).toEqual([]);
-        if (r.status === 200) ok++;
-      }
-    }
-    console.log(`cross-club [${engine}]: ${routes.length + extra.length} list/read urls × 3 credentials, ${ok} answered 200 without B's data`);
-    expect(ok).toBeGreaterThanOrEqual(10);
-    // The searches by B's identifiers found nothing, and the club is A's.
-    for (const url of extra.slice(0, 4)) expect((await call(v, 'GET', url, a.ownerToken)).json.items, url).toEqual([]);
-    expect((await call(v, 'GET', '/api/v1/club', a.apiKey)).json.id).toBe(a.clubId);
-    const lists = await Promise.all(['/api/v1/api-keys', '/api/v1/operators'].map((u) => call(v, 'GET', u, a.ownerToken)));
-    for (const l of lists) expect(l.json.items.length).toBeGreaterThan(0);
-    const ver = await call(v, 'GET', '/api/v1/ledger/verify', a.ownerToken);
-    expect(ver.json.ok).toBe(true);
-    expect(ver.json.checked.balances).toBe(1); // A's one member, not B's
-    const sys = await call(v, 'GET', '/api/v1/ledger/system-accounts', a.ownerToken);
-    expect(sys.json.items).toEqual([{ account: 'system:issued', unit: 'points', balance: -100 }]);
   });
 
   it('lookups by any of B’s identifiers answer 404', async () => {

@@ -203,4 +203,26 @@ describeEngines('earning rules', (engine) => {
     const more = await call(v, 'POST', '/api/v1/events', club.apiKey, { eventId: 'q6', type: 'bill_paid', member: { id: b } }, { 'idempotency-key': 'q6' });
     expect(more.json.points).toBe(0);
   });
+
+  it('backtest replays a period’s stored events through a draft: points, members, cost in rials', async () => {
+    const club = await makeClub(v, { pointValueRials: 500 });
+    const a = await makeMember(v, club.clubId, 501);
+    const b = await makeMember(v, club.clubId, 502);
+    const at = (iso: string) => new Date(iso).toISOString();
+    const r = await call(v, 'POST', '/api/v1/events/batch', club.apiKey, {
+      events: [
+        { eventId: 'h1', type: 'purchase', member: { id: a }, amountRials: 100_000, occurredAt: at('2025-04-10T08:00:00Z') }, // 1404/01/21
+        { eventId: 'h2', type: 'purchase', member: { id: a }, amountRials: 40_000, occurredAt: at('2025-05-10T08:00:00Z') },
+        { eventId: 'h3', type: 'purchase', member: { id: b }, amountRials: 60_000, occurredAt: at('2025-06-10T08:00:00Z') },
+        { eventId: 'h4', type: 'app_login', member: { id: b }, occurredAt: at('2025-06-11T08:00:00Z') },
+        { eventId: 'h5', type: 'purchase', member: { id: b }, amountRials: 900_000, occurredAt: at('2025-10-10T08:00:00Z') }, // 1404/07/18: outside
+      ],
+    }, { 'idempotency-key': 'history' });
+    expect(r.json.summary.created).toBe(5);
+    const got = await v.services.rules.backtest((await v.services.clubs.get(club.clubId))!, bankRule, '1404/01/01', '1404/06/31', { pageSize: 2 });
+    expect(got.ok).toBe(true);
+    if (got.ok) expect(got.value).toMatchObject({ events: 4, eventsAwarded: 2, points: 50 + 30, membersTouched: 2, costRials: 80 * 500 });
+    const bad = await v.services.rules.backtest((await v.services.clubs.get(club.clubId))!, bankRule, '1404/06/31', '1404/01/01');
+    expect(bad.ok ? null : bad.code).toBe('invalid_window');
+  });
 });

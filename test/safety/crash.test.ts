@@ -364,7 +364,7 @@ if (!url0) {
       expect(undelivered, `outbox rows never delivered:\n${childLog}`).toBe(0);
       const redelivered = Number((await sql<{ n: number }>`select count(*)::int as n from outbox where club_id = ${clubId} and attempts > 1`.execute(db)).rows[0]!.n);
 
-      await kill9(child);
+      if (child) await kill9(child);
       const summary = {
         seed: SEED,
         kills: KILLS,

@@ -112,6 +112,12 @@ export async function buildWorld(v: TestVafa, opts: { operators?: boolean } = {}
     indicators: [{ eventType: 'purchase', score: 1, per: { rials: 100_000 } }],
   }));
   if (ids.festival) ids.draw = await got('draw', call(v, 'POST', `/api/v1/festivals/${ids.festival}/draws`, owner, { title: { fa: 'قرعه' }, cutoffAt: jalaliDaysFromNow(v, 10), winners: 1 }));
+  ids.badge = await got('badge', call(v, 'POST', '/api/v1/badges', owner, { code: 'probe_badge', name: { fa: 'نشان آزمون' }, criteria: 'true' }));
+  ids.streak = await got('streak', call(v, 'POST', '/api/v1/streaks', owner, { code: 'probe_streak', name: { fa: 'پیاپی' }, eventType: 'purchase', unit: 'day' }));
+  ids.challenge = await got('challenge', call(v, 'POST', '/api/v1/challenges', owner, {
+    code: 'probe_challenge', name: { fa: 'چالش' }, eventType: 'purchase', target: 3, window: { from: jalaliDaysFromNow(v, -1), to: jalaliDaysFromNow(v, 30) },
+  }));
+  ids.clubSlug = club.slug;
   return { club, tokens, otherMemberToken, members: [m1, m2], ids, theirs, notes };
 }
 
@@ -123,10 +129,11 @@ export function resourceOf(path: string, param: string): string {
   if (param === 'memberId') return 'member';
   if (param === 'version') return 'version';
   if (param === 'code') return 'coupon';
+  if (param === 'slug' && before === 'clubs') return 'clubSlug';
   if (param === 'name' && before === 'event-types') return 'eventType';
   const map: Record<string, string> = {
     members: 'member', holds: 'hold', rewards: 'reward', redemptions: 'redemption', burns: 'burn', partners: 'partner',
-    rules: 'rule', festivals: 'festival', draws: 'draw', 'api-keys': 'apiKey',
+    rules: 'rule', festivals: 'festival', draws: 'draw', 'api-keys': 'apiKey', badges: 'badge', streaks: 'streak', challenges: 'challenge',
   };
   return map[before] ?? `unknown:${before}`;
 }

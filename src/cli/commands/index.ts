@@ -7,5 +7,6 @@ import type { CliContext } from '../context.js';
 import * as core from './core.js';
 import * as festivals from './festivals.js';
 import * as rewards from './rewards.js';
+import * as rules from './rules.js';
 
-export const COMMANDS: { register(program: Command, ctx: () => Promise<CliContext>): void }[] = [core, festivals, rewards];
+export const COMMANDS: { register(program: Command, ctx: () => Promise<CliContext>): void }[] = [core, festivals, rewards, rules];

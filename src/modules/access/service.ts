@@ -240,10 +240,11 @@ export class AccessService {
     const now = this.clock.now();
     const hourAgo = new Date(now.getTime() - 3600_000);
     const outcome = await this.db.transaction().execute(async (tx) => {
+      // The id (UUIDv7, time-ordered) breaks ties between codes issued in the same millisecond.
       const rows = await sql<{ id: string; code_hash: string; attempts: number; expires_at: Date; used_at: Date | null }>`
         select id, code_hash, attempts, expires_at, used_at from otp_codes
         where club_id = ${club.id} and mobile = ${mobile} and created_at > ${hourAgo}
-        order by created_at desc for update`.execute(tx);
+        order by created_at desc, id desc for update`.execute(tx);
       const failures = rows.rows.reduce((s, r) => s + r.attempts, 0);
       if (failures >= OTP.failuresPerHour) return 'locked' as const;
       const latest = rows.rows[0];

@@ -166,7 +166,7 @@ export function categoryDelta(c: Category, e: ScoredEvent): number {
 
 // ───────────────────────────── ranks ─────────────────────────────
 
-/** Width of a block of values in the rank structure, and how many shards spread the counts. */
+/** Width of a block of values in the rank structure (also in migrations/0301), and how many shards spread the counts. */
 export const RANK_BLOCK = 1024;
 export const RANK_SHARDS = 8;
 export const blockOf = (value: number): number => Math.floor(value / RANK_BLOCK);

@@ -566,12 +566,12 @@ export class FestivalService implements FestivalSource {
     if (now < new Date(d.cutoff_at)) return fail('draw_not_due', `eligibility freezes at ${toIso(d.cutoff_at)}`);
 
     if (d.status === 'scheduled') {
+      const inactive = await this.inactiveMembers(club.id);
       await inTx(this.db, async (tx) => {
         // FOR UPDATE waits for stakes in flight (they hold the row FOR SHARE), then shuts them out.
         const locked = await store.findDraw(tx, club.id, drawId, 'update');
         if (locked?.status !== 'scheduled') return ok(null);
-        await store.snapshotEntries(tx, locked);
-        await this.dropInactive(tx, club.id, drawId);
+        await store.snapshotEntries(tx, locked, inactive);
         const entries = await store.readEntries(tx, club.id, drawId);
         const total = entries.reduce((s, e) => s + e.chances, 0);
         const at = this.clock.now();
@@ -594,16 +594,23 @@ export class FestivalService implements FestivalSource {
     return ok(this.drawView(d));
   }
 
-  /** Entries of members who are no longer active at the snapshot are dropped (members module's door). */
-  private async dropInactive(tx: Tx, clubId: string, drawId: string): Promise<void> {
-    let after: string | null = null;
-    for (;;) {
-      const ids = await store.entryMembers(tx, clubId, drawId, after, 5000);
-      if (!ids.length) return;
-      const resolve = await this.d.members.resolveRefs(tx, clubId, ids.map((id) => ({ id })));
-      await store.deleteEntries(tx, clubId, drawId, ids.filter((id) => resolve({ id })?.status !== 'active'));
-      after = ids[ids.length - 1]!;
+  /**
+   * Members who are not active (suspended, closed): they do not enter a draw. Read through the
+   * members module's door just before the snapshot; usually a small minority, and one walk of
+   * the member list at worst.
+   */
+  private async inactiveMembers(clubId: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const status of ['suspended', 'closed'] as const) {
+      let cursor: string | undefined;
+      for (;;) {
+        const page = await this.d.members.list(clubId, { status, cursor, limit: 1000 });
+        for (const m of page.items) out.push(m.id);
+        if (!page.nextCursor) break;
+        cursor = page.nextCursor;
+      }
     }
+    return out;
   }
 
   private async draw(tx: Tx, club: Club, d: store.DrawRow, festival: Festival | null, ctx: Ctx): Promise<void> {

@@ -204,56 +204,16 @@ export interface StandingDelta {
 /**
  * The earn path's one statement: adds the deltas of members who take part in the festival
  * (non-participants' rows are ignored), keeps the rank structure in step, and returns the
- * (festival, member) pairs that do take part. Rows are written in key order, so concurrent
- * transactions lock rank rows in the same order and wait rather than deadlock.
+ * (festival, member) pairs that do take part. The work is the PL/pgSQL function
+ * festival_apply_standings (migrations/0301): its plan is cached per connection.
  */
 export async function applyStandings(tx: Tx, clubId: string, rows: StandingDelta[]): Promise<Set<string>> {
   if (!rows.length) return new Set();
-  const r = await sql<{ festival_id: string; member_id: string }>`
-    with d as (
-      select f as festival_id, c as category, m as member_id, sum(v)::bigint as delta, min(s) as shard
-      from unnest(${rows.map((x) => x.festivalId)}::text[], ${rows.map((x) => x.category)}::text[], ${rows.map((x) => x.memberId)}::text[],
-                  ${rows.map((x) => x.delta)}::bigint[], ${rows.map((x) => x.shard)}::int[]) as x(f, c, m, v, s)
-      group by f, c, m
-    ),
-    p as (
-      select d.* from d
-      where exists (select 1 from festival_participants fp
-                    where fp.club_id = ${clubId} and fp.festival_id = d.festival_id and fp.member_id = d.member_id)
-    ),
-    up as (
-      insert into festival_standings as s (club_id, festival_id, category, member_id, value, seq)
-      select ${clubId}, festival_id, category, member_id, delta, nextval('festival_standing_seq')
-      from (select * from p where delta > 0 order by festival_id, category, member_id) q
-      on conflict (club_id, festival_id, category, member_id) do update set value = s.value + excluded.value, seq = excluded.seq
-      returning s.festival_id, s.category, s.member_id, s.value
-    ),
-    moves as (
-      select up.festival_id, up.category, up.value, p.shard, 1 as n from up join p using (festival_id, category, member_id)
-      union all
-      select up.festival_id, up.category, up.value - p.delta, p.shard, -1 from up join p using (festival_id, category, member_id)
-      where up.value - p.delta > 0
-    ),
-    counts as (
-      insert into festival_rank_counts as rc (club_id, festival_id, category, value, shard, members)
-      select ${clubId}, festival_id, category, value, shard, n from (
-        select festival_id, category, value, shard, sum(n)::bigint as n from moves
-        group by festival_id, category, value, shard having sum(n) <> 0
-        order by festival_id, category, value, shard) q
-      on conflict (club_id, festival_id, category, value, shard) do update set members = rc.members + excluded.members
-      returning 1
-    ),
-    blocks as (
-      insert into festival_rank_blocks as rb (club_id, festival_id, category, block, shard, members)
-      select ${clubId}, festival_id, category, block, shard, n from (
-        select festival_id, category, value / ${BLOCK} as block, shard, sum(n)::bigint as n from moves
-        group by festival_id, category, value / ${BLOCK}, shard having sum(n) <> 0
-        order by festival_id, category, block, shard) q
-      on conflict (club_id, festival_id, category, block, shard) do update set members = rb.members + excluded.members
-      returning 1
-    )
-    select distinct festival_id, member_id from p`.execute(tx);
-  return new Set(r.rows.map((x) => `${x.festival_id}\u0000${x.member_id}`));
+  const r = await sql<{ taking_festival: string; taking_member: string }>`
+    select taking_festival, taking_member from festival_apply_standings(${clubId},
+      ${rows.map((x) => x.festivalId)}::text[], ${rows.map((x) => x.category)}::text[], ${rows.map((x) => x.memberId)}::text[],
+      ${rows.map((x) => x.delta)}::bigint[], ${rows.map((x) => x.shard)}::int[])`.execute(tx);
+  return new Set(r.rows.map((x) => `${x.taking_festival}\u0000${x.taking_member}`));
 }
 
 export interface StandingRow {
@@ -400,8 +360,11 @@ export async function dueDraws(db: Executor, now: Date): Promise<{ id: string; c
     order by cutoff_at, id limit 20`.execute(db)).rows;
 }
 
-/** Freezes eligibility: one entry per eligible participant, chances per the draw's rule. */
-export async function snapshotEntries(tx: Tx, d: DrawRow): Promise<void> {
+/**
+ * Freezes eligibility: one entry per eligible participant, chances per the draw's rule.
+ * `inactive` are members who are not active at the snapshot (PostgreSQL hashes the array).
+ */
+export async function snapshotEntries(tx: Tx, d: DrawRow, inactive: string[]): Promise<void> {
   await sql`
     insert into festival_draw_entries (club_id, draw_id, ref, member_id, chances, score)
     select ${d.club_id}, ${d.id}, e.mobile_masked || '#' || e.entry_code, e.member_id, e.chances, e.score
@@ -418,21 +381,9 @@ export async function snapshotEntries(tx: Tx, d: DrawRow): Promise<void> {
       where p.club_id = ${d.club_id} and p.festival_id = ${d.festival_id}
     ) e
     where e.score >= ${d.min_score} and e.chances >= 1
+      and e.member_id <> all(${inactive}::text[])
       and not (${d.exclude_past_winners} and exists (
         select 1 from festival_draw_winners w where w.club_id = ${d.club_id} and w.festival_id = ${d.festival_id} and w.member_id = e.member_id))`.execute(tx);
-}
-
-export async function entryMembers(db: Executor, clubId: string, drawId: string, afterMemberId: string | null, limit: number): Promise<string[]> {
-  const r = await sql<{ member_id: string }>`
-    select member_id from festival_draw_entries where club_id = ${clubId} and draw_id = ${drawId}
-      ${afterMemberId ? sql`and member_id > ${afterMemberId}` : sql``}
-    order by member_id limit ${limit}`.execute(db);
-  return r.rows.map((x) => x.member_id);
-}
-
-export async function deleteEntries(db: Executor, clubId: string, drawId: string, memberIds: string[]): Promise<void> {
-  if (!memberIds.length) return;
-  await sql`delete from festival_draw_entries where club_id = ${clubId} and draw_id = ${drawId} and member_id = any(${memberIds}::text[])`.execute(db);
 }
 
 /**

@@ -4,7 +4,7 @@
  * transaction (one statement per batch, only when the club has something defined), awards
  * badges and completed challenges, and announces them through the outbox.
  */
-import type { Db, Tx } from '../../platform/db.js';
+import type { Db, Executor } from '../../platform/db.js';
 import { inTx } from '../../platform/db.js';
 import { audit } from '../../platform/audit.js';
 import type { Clock } from '../../platform/clock.js';
@@ -149,7 +149,7 @@ export class GameService {
     };
   }
 
-  private async definitions(db: Db | Tx, clubId: string): Promise<Definitions> {
+  private async definitions(db: Executor, clubId: string): Promise<Definitions> {
     const hit = this.cache.get(clubId);
     if (hit && Date.now() - hit.at < this.cacheTtlMs) return hit.defs;
     const badges = (await store.listBadges(db, clubId, true)).flatMap((r) => {
@@ -226,7 +226,7 @@ export class GameService {
       const awards = await inner(tx, inputs);
       if (!inputs.length) return awards;
       const club = inputs[0]!.club;
-      const defs = await this.definitions(tx as unknown as Db, club.id);
+      const defs = await this.definitions(tx, club.id);
       if (defs.empty) return awards;
       const now = this.clock.now();
       const tz = club.timeZone;

@@ -104,68 +104,20 @@ const nested = <K1, K2, V>(m: Map<K1, Map<K2, V>>, a: K1): Map<K2, V> => {
 /**
  * One statement per batch: counters upserted, streaks moved (update existing, insert new),
  * challenge progress added; and read back what the badge criteria need (the members' other
- * counters in the same periods, their streaks, the badges they hold). Rows are written in
- * key order so concurrent batches lock in the same order.
+ * counters in the same periods, their streaks, the badges they hold). The work is the
+ * PL/pgSQL function game_apply_batch (migrations/0311): its plan is cached per connection.
  */
 export async function applyGameBatch(tx: Tx, clubId: string, now: Date, d: { counters: CounterDelta[]; streaks: StreakHit[]; challenges: ChallengeDelta[]; members: string[]; periodKeys: string[]; readBadges: boolean }): Promise<GameState> {
   const c = d.counters;
   const s = d.streaks;
   const h = d.challenges;
-  const rows = await sql<{ k: string; member_id: string; a: string; b: string | null; n1: number | null; n2: number | null }>`
-    with c_in as (
-      select * from unnest(${c.map((x) => x.memberId)}::text[], ${c.map((x) => x.eventType)}::text[], ${c.map((x) => x.periodKey)}::text[],
-                           ${c.map((x) => x.events)}::bigint[], ${c.map((x) => x.amount)}::bigint[]) as x(member_id, event_type, period_key, events, amount)
-    ),
-    c_up as (
-      insert into game_counters as mc (club_id, member_id, period_key, event_type, events, amount_rials)
-      select ${clubId}, member_id, period_key, event_type, events, amount from (select * from c_in order by member_id, period_key, event_type) q
-      on conflict (club_id, member_id, period_key, event_type)
-      do update set events = mc.events + excluded.events, amount_rials = mc.amount_rials + excluded.amount_rials
-      returning member_id, event_type, period_key, events, amount_rials
-    ),
-    s_in as (
-      select * from unnest(${s.map((x) => x.memberId)}::text[], ${s.map((x) => x.streakId)}::text[], ${s.map((x) => x.key)}::text[], ${s.map((x) => x.prev)}::text[])
-        as x(member_id, streak_id, key, prev)
-    ),
-    s_upd as (
-      update game_member_streaks ms set
-        current = n.current, best = greatest(ms.best, n.current), last_key = greatest(ms.last_key, n.key), updated_at = ${now}
-      from (select s_in.*, case when ms2.last_key = s_in.key or s_in.key < ms2.last_key then ms2.current
-                                 when ms2.last_key = s_in.prev then ms2.current + 1 else 1 end as current
-            from s_in join game_member_streaks ms2 on ms2.club_id = ${clubId} and ms2.member_id = s_in.member_id and ms2.streak_id = s_in.streak_id) n
-      where ms.club_id = ${clubId} and ms.member_id = n.member_id and ms.streak_id = n.streak_id
-      returning ms.member_id, ms.streak_id, ms.current, ms.last_key
-    ),
-    s_ins as (
-      insert into game_member_streaks (club_id, member_id, streak_id, last_key, current, best, updated_at)
-      select ${clubId}, member_id, streak_id, key, 1, 1, ${now} from s_in
-      where not exists (select 1 from game_member_streaks ms where ms.club_id = ${clubId} and ms.member_id = s_in.member_id and ms.streak_id = s_in.streak_id)
-      order by member_id, streak_id
-      on conflict do nothing
-      returning member_id, streak_id, current, last_key
-    ),
-    h_in as (
-      select * from unnest(${h.map((x) => x.memberId)}::text[], ${h.map((x) => x.challengeId)}::text[], ${h.map((x) => x.delta)}::bigint[]) as x(member_id, challenge_id, delta)
-    ),
-    h_up as (
-      insert into game_member_challenges as mch (club_id, member_id, challenge_id, progress, updated_at)
-      select ${clubId}, member_id, challenge_id, delta, ${now} from (select * from h_in order by member_id, challenge_id) q
-      on conflict (club_id, member_id, challenge_id) do update set progress = mch.progress + excluded.progress, updated_at = excluded.updated_at
-      returning member_id, challenge_id, progress, completed_at
-    )
-    select 'c' as k, member_id, event_type as a, period_key as b, events as n1, amount_rials as n2 from c_up
-    union all
-    select 'o', member_id, event_type, period_key, events, amount_rials from game_counters
-      where club_id = ${clubId} and member_id = any(${d.members}::text[]) and period_key = any(${d.periodKeys}::text[])
-    union all select 's', member_id, streak_id, last_key, current, null from s_upd
-    union all select 's', member_id, streak_id, last_key, current, null from s_ins
-    union all
-    select 't', member_id, streak_id, last_key, current, null from game_member_streaks
-      where club_id = ${clubId} and member_id = any(${d.members}::text[])
-    union all select 'h', member_id, challenge_id, case when completed_at is null then '' else 'done' end, progress, null from h_up
-    union all
-    select 'b', member_id, badge_id, period_key, null, null from game_member_badges
-      where ${d.readBadges} and club_id = ${clubId} and member_id = any(${d.members}::text[])`.execute(tx);
+  const raw = await sql<{ rk: string; rmember: string; ra: string; rb: string | null; rn1: number | null; rn2: number | null }>`
+    select rk, rmember, ra, rb, rn1, rn2 from game_apply_batch(${clubId}, ${now},
+      ${c.map((x) => x.memberId)}::text[], ${c.map((x) => x.eventType)}::text[], ${c.map((x) => x.periodKey)}::text[], ${c.map((x) => x.events)}::bigint[], ${c.map((x) => x.amount)}::bigint[],
+      ${s.map((x) => x.memberId)}::text[], ${s.map((x) => x.streakId)}::text[], ${s.map((x) => x.key)}::text[], ${s.map((x) => x.prev)}::text[],
+      ${h.map((x) => x.memberId)}::text[], ${h.map((x) => x.challengeId)}::text[], ${h.map((x) => x.delta)}::bigint[],
+      ${d.members}::text[], ${d.periodKeys}::text[], ${d.readBadges})`.execute(tx);
+  const rows = { rows: raw.rows.map((r) => ({ k: r.rk, member_id: r.rmember, a: r.ra, b: r.rb, n1: r.rn1, n2: r.rn2 })) };
 
   const state: GameState = { counters: new Map(), streaks: new Map(), challenges: [], held: new Map() };
   const fresh = new Set<string>();

@@ -43,8 +43,10 @@ import {
   type RewardCreate,
   type RewardPatch,
 } from './domain.js';
+import { Batcher } from './batcher.js';
 import {
   claimPooledCode,
+  lockStock,
   donationTotals,
   findRedemption,
   findReward,
@@ -107,6 +109,25 @@ export interface RewardSettings {
 /** A draw ticket is entered by the festivals module through this hook (same transaction). */
 export type DrawTicketHook = (tx: Tx, r: { clubId: string; memberId: string; festivalId: string | null; tickets: number; redemptionId: string }) => Promise<Result<unknown>>;
 
+/** A redemption checked outside the transaction (reward, member, eligibility, price), ready to apply. */
+interface Prepared {
+  club: Club;
+  clubId: string;
+  memberId: string;
+  member: Member;
+  input: RedeemInput;
+  reward: RewardRow;
+  bundle: RewardRow | null;
+  priced: RewardRow;
+  quantity: number;
+  points: number;
+  copay: number;
+  config: Reward['config'];
+  deferred: boolean;
+  ttlSeconds: number;
+  now: Date;
+}
+
 export const FULFILMENT_PURPOSE = 'rewards.fulfilment';
 const DIGITAL_CALLBACK = 'rewards.digital';
 const NOTICE_TOPIC = 'rewards.notice';
@@ -128,6 +149,7 @@ const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 
 export class RewardService {
   private drawHook: DrawTicketHook | null = null;
+  private readonly batcher = new Batcher<{ p: Prepared; ctx: Ctx }, Result<RedemptionView>>((items) => this.redeemBatch(items));
   private readonly db: Db;
   private readonly clock: Clock;
 
@@ -356,10 +378,61 @@ export class RewardService {
     const config = typeof reward.config === 'string' ? JSON.parse(reward.config) : (reward.config as Reward['config']);
     const deferred = isDeferred(reward.type);
     const ttlSeconds = reward.type === 'product' ? HOLD_TTL_SECONDS.product : reward.type === 'digital' ? HOLD_TTL_SECONDS.digital : HOLD_TTL_SECONDS.immediate;
-    const lctx = { actor: ctx.actor, requestId: ctx.requestId };
+    const prepared: Prepared = { club, clubId, memberId, member: m.value, input, reward, bundle, priced, quantity, points, copay, config, deferred, ttlSeconds, now };
+    return this.batcher.submit(`${clubId}:${reward.id}`, { p: prepared, ctx });
+  }
 
-    const r = await inTx(this.db, async (tx) =>
-      idempotent(tx, clubId, ctx.idempotency ?? null, 201, async (): Promise<Result<RedemptionView>> => {
+  /**
+   * Redemptions of one reward in ONE transaction (group commit): each in its own savepoint,
+   * members in id order (the ledger's lock order), then the reward's stock row locked once,
+   * last, and taken for all; what the stock cannot cover is rolled back to its savepoint and
+   * answered reward_out_of_stock. Lock order: balance rows, then the stock row.
+   */
+  private async redeemBatch(items: { p: Prepared; ctx: Ctx }[]): Promise<Result<RedemptionView>[]> {
+    const order = items.map((_, i) => i).sort((a, b) => (items[a]!.p.memberId < items[b]!.p.memberId ? -1 : items[a]!.p.memberId > items[b]!.p.memberId ? 1 : a - b));
+    const { clubId, reward } = items[0]!.p;
+    let out: Result<RedemptionView>[] = [];
+    await inTx(this.db, async (tx) => {
+      out = new Array(items.length);
+      const taking: { idx: number; sp: string }[] = [];
+      for (const [k, i] of order.entries()) {
+        const sp = `rdm_${k}`;
+        if (items.length > 1) await sql.raw(`savepoint ${sp}`).execute(tx);
+        const res = await idempotent(tx, clubId, items[i]!.ctx.idempotency ?? null, 201, () => this.redeemOne(tx, items[i]!.p, items[i]!.ctx));
+        if (!res.ok) {
+          if (items.length === 1) return res; // alone: the whole transaction rolls back
+          await sql.raw(`rollback to savepoint ${sp}`).execute(tx);
+          out[i] = res;
+          continue;
+        }
+        out[i] = ok(res.value.value);
+        if (!res.value.replayed && reward.stock !== null) taking.push({ idx: i, sp });
+      }
+      if (taking.length) {
+        // 5. Stock last: the reward's row stays locked only until this commit.
+        const left = await lockStock(tx, clubId, reward.id);
+        const taken = left === null ? taking.length : Math.min(left, taking.length);
+        if (taken < taking.length) {
+          if (items.length === 1) return fail('reward_out_of_stock');
+          await sql.raw(`rollback to savepoint ${taking[taken]!.sp}`).execute(tx);
+          for (const t of taking.slice(taken)) out[t.idx] = fail('reward_out_of_stock');
+        }
+        if (taken > 0 && left !== null) await takeStock(tx, clubId, reward.id, taken);
+      }
+      return ok(true);
+    }).then((r) => {
+      if (!r.ok) out = [r];
+    });
+    return out;
+  }
+
+  /** One redemption's writes, except the stock (the batch takes it for all). */
+  private async redeemOne(tx: Tx, p: Prepared, ctx: Ctx): Promise<Result<RedemptionView>> {
+    const { club, clubId, memberId, input, reward, bundle, priced, quantity, points, copay, config, deferred, ttlSeconds, now } = p;
+    const m = { value: p.member };
+    const lctx = { actor: ctx.actor, requestId: ctx.requestId };
+    {
+      {
         const id = newId('rdm');
         // 1. The member's balance rows first (the ledger locks them): points, then rials.
         let hold: { id: string; allocations: Allocation[] } | null = null;
@@ -443,12 +516,9 @@ export class RewardService {
         }
         await audit(tx, { clubId, actor: ctx.actor, action: 'redemption.created', target: id, after: { rewardId: reward.id, bundleId: bundle?.id ?? null, memberId, points, copay, status }, requestId: ctx.requestId });
         await enqueue(tx, [{ clubId, topic: 'reward.redeemed', payload: { redemptionId: id, rewardId: reward.id, memberId, type: reward.type, points, status } }]);
-        // 5. Stock last: the reward's row stays locked only until this commit.
-        if (reward.stock !== null && !(await takeStock(tx, clubId, reward.id))) return fail('reward_out_of_stock');
         return ok(this.view(row));
-      }),
-    );
-    return r.ok ? ok(r.value.value) : r;
+      }
+    }
   }
 
   private async captureAll(tx: Tx, clubId: string, row: RedemptionRow, lctx: { actor: string; requestId?: string }): Promise<Result<true>> {

@@ -79,6 +79,13 @@ export async function takeStock(tx: Executor, clubId: string, rewardId: string, 
   return r.rows.length === 1;
 }
 
+/** Locks the reward's stock row (the batch's last lock) and returns what is left; null = unlimited. */
+export async function lockStock(tx: Executor, clubId: string, rewardId: string): Promise<number | null> {
+  const r = await sql<{ stock: number | null }>`select stock from rewards where club_id = ${clubId} and id = ${rewardId} for update`.execute(tx);
+  const s = r.rows[0]?.stock;
+  return s === null || s === undefined ? null : Number(s);
+}
+
 export async function giveBackStock(tx: Executor, clubId: string, rewardId: string, n = 1): Promise<void> {
   await sql`update rewards set stock = stock + ${n} where club_id = ${clubId} and id = ${rewardId} and stock is not null`.execute(tx);
 }

@@ -34,12 +34,12 @@ export function ruleRoutes(app: App, rules: RulesService, clubs: ClubService) {
   });
 
   r.put('/api/v1/event-types/:name', {
-    schema: { tags: ['rules'], summary: 'Change a custom event type (a new version of its schema)', params: z.object({ name: EventTypeNameSchema }), body: EventTypeInputSchema },
+    schema: { tags: ['rules'], summary: 'Change a custom event type (a new version of its schema)', params: z.object({ name: z.string().min(1).max(64) }), body: EventTypeInputSchema },
     config: { allow: write },
   }, async (req, reply) => sendResult(reply, await rules.putEventType(principalOf(req).clubId, req.params.name, req.body, by(req), 'update')));
 
   r.delete('/api/v1/event-types/:name', {
-    schema: { tags: ['rules'], summary: 'Archive a custom event type: its events are refused from then on', params: z.object({ name: EventTypeNameSchema }) },
+    schema: { tags: ['rules'], summary: 'Archive a custom event type: its events are refused from then on', params: z.object({ name: z.string().min(1).max(64) }) },
     config: { allow: write },
   }, async (req, reply) => sendResult(reply, await rules.archiveEventType(principalOf(req).clubId, req.params.name, by(req))));
 
@@ -81,9 +81,9 @@ export function ruleRoutes(app: App, rules: RulesService, clubs: ClubService) {
   }, async (req, reply) => sendResult(reply, await rules.get(await clubOf(req), req.params.id)));
 
   r.get('/api/v1/rules/:id/versions/:version', {
-    schema: { tags: ['rules'], summary: 'One version of a rule, as a ledger entry recorded it (rule_version = id@version)', params: IdParams.extend({ version: z.coerce.number().int().min(1) }) },
+    schema: { tags: ['rules'], summary: 'One version of a rule, as a ledger entry recorded it (rule_version = id@version)', params: IdParams.extend({ version: z.string().max(64) }) },
     config: { allow: read },
-  }, async (req, reply) => sendResult(reply, await rules.version(await clubOf(req), req.params.id, req.params.version)));
+  }, async (req, reply) => sendResult(reply, await rules.version(await clubOf(req), req.params.id, Number(req.params.version))));
 
   r.put('/api/v1/rules/:id', {
     schema: { tags: ['rules'], summary: 'Edit a rule: makes a new version; points already earned keep the version that made them', params: IdParams, body: RuleInputSchema },

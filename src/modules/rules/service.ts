@@ -225,7 +225,7 @@ export class RulesService {
     return inTx(this.db, async (tx) => {
       const exists = (await listEventTypes(tx, clubId)).some((t) => t.name === name);
       if (mode === 'create' && exists) return fail('conflict', `event type "${name}" exists; PUT /api/v1/event-types/${name} changes it`);
-      if (mode === 'update' && !exists) return fail('not_found', `no custom event type "${name}"`);
+      if (mode === 'update' && !exists) return fail('not_found', 'no such custom event type in your club');
       const row = await upsertEventType(tx, clubId, name, { description: p.data.description ?? null, schema: p.data.schema ?? null });
       await bumpCatalog(tx, clubId);
       await audit(tx, { clubId, actor: by.actor, action: 'event_type.saved', target: name, after: row, requestId: by.requestId });
@@ -236,7 +236,7 @@ export class RulesService {
   async archiveEventType(clubId: string, name: string, by: By): Promise<Result<EventTypeRow>> {
     return inTx(this.db, async (tx) => {
       const row = await archiveEventType(tx, clubId, name);
-      if (!row) return fail('not_found', `no custom event type "${name}"`);
+      if (!row) return fail('not_found', 'no such custom event type in your club');
       await bumpCatalog(tx, clubId);
       await audit(tx, { clubId, actor: by.actor, action: 'event_type.archived', target: name, requestId: by.requestId });
       return ok(row);

@@ -2,7 +2,7 @@
  * The HTTP shell: Fastify with zod validation, OpenAPI 3.1, problem+json errors, request
  * ids, metrics and the principal check. It knows no module: modules hand it plugins.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import scalar from '@scalar/fastify-api-reference';
 import {
@@ -50,6 +50,24 @@ export async function createHttp(deps: HttpDeps): Promise<App> {
       return typeof h === 'string' && /^[\w.-]{1,64}$/.test(h) ? h : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true },
+    // Bad percent-encoding or an over-long path segment: problem+json like every other error.
+    frameworkErrors: (err, _req, reply) =>
+      sendProblem(reply as unknown as FastifyReply, 'validation_failed', err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is too long' : 'the URL is not valid (bad percent-encoding)'),
+  });
+  // PostgreSQL text and jsonb cannot hold U+0000: refuse it at the door (400), not in the
+  // store (500). The raw-text test keeps the hot path at one substring search.
+  const parseJson = app.getDefaultJsonParser('error', 'ignore');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, text, done) => {
+    if (!(text as string).includes('\\u0000')) return parseJson(req, text as string, done);
+    parseJson(req, text as string, (err, body) => {
+      if (err) return done(err, undefined);
+      if (hasNul(body)) return done(Object.assign(new Error('a string contains the NUL character (\\u0000)'), { statusCode: 400 }), undefined);
+      done(null, body);
+    });
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.url.includes('%00')) return sendProblem(reply, 'validation_failed', 'the URL contains the NUL character (%00)');
   });
   // Per-request access logs cost the hot path; errors and warnings still log.
   app.addHook('onRoute', (route) => {
@@ -156,6 +174,13 @@ export async function createHttp(deps: HttpDeps): Promise<App> {
   await app.register(scalar, { routePrefix: '/docs', configuration: { url: '/openapi.json', title: 'Vafa API' } });
 
   return app;
+}
+
+function hasNul(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes('\u0000');
+  if (Array.isArray(v)) return v.some(hasNul);
+  if (v && typeof v === 'object') return Object.entries(v).some(([k, x]) => k.includes('\u0000') || hasNul(x));
+  return false;
 }
 
 export function bearerToken(req: FastifyRequest): string | null {

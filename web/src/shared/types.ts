@@ -81,10 +81,14 @@ export type Overview = {
   active90: number;
   liabilityRials: number;
   pointsOutstanding: number;
-  redemptionRate: number;
+  issued30: number;
+  redeemed30: number;
+  expired30: number;
+  /** null when nothing was issued in the period. */
+  redemptionRate: number | null;
   daily: { date: string; issued: number; redeemed: number; expired: number }[];
-  tiers: { tier: string; members: number }[];
-  topRewards: { name?: string | LocalizedName; reward?: string; count?: number; redemptions?: number }[];
+  tiers: { tier: string | null; members: number }[];
+  joinedVia: { channel: string; members: number }[];
 };
 
 /** The optional profile fields whose completion the club rewards (the members module's list). */
@@ -130,4 +134,179 @@ export type Redemption = {
   delivery: Record<string, unknown> | null;
   walletRials?: number;
   createdAt: string;
+};
+
+// ───────────────────────────── tiers ─────────────────────────────
+
+export type TierLevel = {
+  code: string;
+  name: { fa: string; en?: string };
+  threshold: number;
+  multiplier: number;
+  rewards: string[];
+  thresholdsByCity?: Record<string, number>;
+  thresholdsByGroup?: Record<string, number>;
+};
+export type TierWindow = { kind: 'rolling'; days: number } | { kind: 'jalali_year' } | { kind: 'jalali_month' };
+export type TierProgram = {
+  measure: 'points' | 'rials';
+  window: TierWindow;
+  levels: TierLevel[];
+  retention: { maxLevelsDown: number; inactiveMonths?: number; inactiveLevelsDown: number };
+};
+/** GET /api/v1/members/:id/tier (and, once it exists, /api/v1/me/tier). */
+export type MemberTier = {
+  tier: string | null;
+  measure: number | null;
+  window: { from: string; to: string; measure: 'points' | 'rials' } | null;
+  next: { tier: string; threshold: number; missing: number } | null;
+  history: { from: string | null; to: string | null; reason: string; measure: number | null; at: string }[];
+};
+
+// ───────────────────────────── referrals and occasions ─────────────────────────────
+
+export type ReferralSettings = {
+  enabled: boolean;
+  qualifyingEvent: string;
+  minAmountRials: number;
+  referrerPoints: number;
+  refereePoints: number;
+  monthlyCap: { points?: number; count?: number };
+};
+export type Referral = { refereeId: string; status: string; reason: string | null; referrerPoints: number; refereePoints: number; availableAt?: string | null; at: string };
+
+export type OccasionSettings = {
+  birthday?: { points: number; sms: boolean; text?: string };
+  anniversary?: { points: number; sms: boolean; text?: string };
+  profileFields?: { pointsPerField: number; fields?: string[]; requireConsent: boolean };
+  expiryReminder?: { daysBefore: number; text?: string };
+  sendHour: number;
+};
+
+// ───────────────────────────── festivals and draws ─────────────────────────────
+
+export type Indicator = { eventType: string; score: number; per: 'event' | { rials: number }; minAmountRials: number; maxPerEvent?: number };
+export type FestivalCategory = { key: string; name?: LocalizedName; eventType: string; measure: 'count' | 'amount' };
+export type TopPerformerRule = { category: string; count: number; prize?: LocalizedName };
+export type FestivalPhase = 'upcoming' | 'open' | 'closed';
+
+export type Festival = {
+  id: string;
+  name: LocalizedName;
+  description: LocalizedName | null;
+  /** from/to as typed (Jalali), fromIso/toIso local dates, startsAt/endsAt instants. */
+  window: { from: string; to: string; fromIso: string; toIso: string; startsAt: string; endsAt: string };
+  audience: { groups: string[]; tiers: string[] };
+  enrolment: 'opt_in' | 'automatic';
+  indicators: Indicator[];
+  categories: FestivalCategory[];
+  staking: { pointsPerChance: number } | null;
+  topPerformers: TopPerformerRule[];
+  status: 'active' | 'cancelled';
+  phase: FestivalPhase;
+  createdAt: string;
+};
+export type MemberFestival = Festival & { joined: boolean; canJoin: boolean; score: number };
+
+export type Prize = { fromRank: number; toRank: number; title: LocalizedName; rewardId?: string };
+export type DrawStatus = 'scheduled' | 'snapshotted' | 'drawn';
+export type Draw = {
+  id: string;
+  festivalId: string;
+  kind: 'stage' | 'final';
+  title: LocalizedName;
+  cutoffAt: string;
+  drawAt: string;
+  winners: number;
+  minScore: number;
+  chances: { basis: 'score' | 'staked'; pointsPerChance: number };
+  excludePastWinners: boolean;
+  prizes: Prize[];
+  commitment: string;
+  committedAt: string;
+  status: DrawStatus;
+  snapshotAt: string | null;
+  entryCount: number | null;
+  totalChances: number | null;
+  entriesDigest: string | null;
+  drawnAt: string | null;
+  publicUrl: string;
+};
+export type DrawDetail = Draw & { winnerList: { rank: number; ref: string; memberId: string; chances: number; prize: Prize | null }[] };
+
+export type Leaderboard = {
+  festivalId: string;
+  category: string;
+  ranked: number;
+  items: { rank: number; ref: string; value: number; memberId?: string }[];
+  me?: { memberId: string; value: number; rank: number | null; ref: string | null };
+};
+
+export type Standing = {
+  festival: Festival;
+  joined: boolean;
+  entryRef: string | null;
+  score: number;
+  ranks: Record<string, { value: number; rank: number | null; ranked: number }>;
+  draws: (Draw & { myEntry: { ref: string; chances: number } | null; stakedChances: number })[];
+  wins: { drawId: string; rank: number; ref: string; prize: Prize | null }[];
+};
+
+export type TopPerformers = { decidedAt: string | null; items: { category: string; rank: number; memberId: string; ref: string | null; value: number; prize: LocalizedName | null }[] };
+
+/** GET /api/v1/public/draws/:id (docs/draws.md): grows with the draw's status. */
+export type PublishedDraw = {
+  format: string;
+  drawId: string;
+  festivalId: string;
+  title: string;
+  titleEn: string;
+  kind: 'stage' | 'final';
+  status: DrawStatus;
+  commitment: string;
+  commitmentPublishedAt: string | null;
+  cutoffAt: string;
+  drawAt: string;
+  rules: { minScore: number; chances: { basis: 'score' | 'staked'; pointsPerChance: number }; excludePastWinners: boolean };
+  prizes: Prize[];
+  winnerCount: number;
+  snapshotAt?: string | null;
+  entriesDigest?: string | null;
+  totalChances?: number;
+  entries?: { ref: string; chances: number }[];
+  drawnAt?: string | null;
+  seedHex?: string;
+  winners?: { rank: number; ref: string; chances?: number }[];
+};
+
+// ───────────────────────────── game mechanics ─────────────────────────────
+
+export type MemberBadge = {
+  id: string;
+  code: string;
+  name: LocalizedName;
+  description: LocalizedName | null;
+  period: 'day' | 'week' | 'month' | 'year' | 'lifetime';
+  repeatable: boolean;
+  rewardPoints: number;
+  earned: boolean;
+  times: number;
+  lastEarnedAt: string | null;
+};
+export type MemberStreak = { id: string; code: string; name: LocalizedName; eventType: string; unit: 'day' | 'week'; current: number; best: number; doneThisPeriod: boolean };
+export type MemberChallenge = {
+  id: string;
+  code: string;
+  name: LocalizedName;
+  eventType: string;
+  measure: 'count' | 'amount';
+  target: number;
+  window: { from: string; to: string };
+  rewardPoints: number;
+  progress: number;
+  percent: number;
+  completed: boolean;
+  completedAt: string | null;
+  deadline: string;
+  open: boolean;
 };

@@ -1,16 +1,17 @@
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { Link } from 'react-router-dom';
-import { Alert, Badge, Button, Card, Grid, Group, Progress, SimpleGrid, Skeleton, Stack, Text, Title } from '@mantine/core';
-import { ApiError } from '../../shared/api';
+import { Alert, Button, Card, Grid, Group, Progress, SegmentedControl, SimpleGrid, Skeleton, Stack, Text, Title } from '@mantine/core';
+import { ApiError, qs } from '../../shared/api';
 import { EChart, type ChartOption } from '../../shared/EChart';
 import { useQuery } from '../../shared/hooks';
-import { useI18n, type MessageKey } from '../../shared/i18n';
-import { IconAlert, IconCoins, IconFlame, IconGift, IconUsers, IconWallet, IconStar } from '../../shared/icons';
+import { hasMessage, useI18n, type MessageKey } from '../../shared/i18n';
+import { IconAlert, IconCoins, IconFlame, IconGift, IconStar, IconTiers, IconUsers, IconWallet } from '../../shared/icons';
 import type { Overview } from '../../shared/types';
 import { EmptyBlock, ErrorAlert, PageHeader, StatCard } from '../../shared/ui';
 import { useFormat } from '../../shared/useFormat';
 import { useAdmin } from '../session';
 import { LedgerCard } from '../components/LedgerCard';
+import { useTierName } from '../components/tier-bits';
 
 const SERIES: { key: 'issued' | 'redeemed' | 'expired'; label: MessageKey; color: string }[] = [
   { key: 'issued', label: 'dashboard.issued', color: '#0f766e' },
@@ -18,26 +19,31 @@ const SERIES: { key: 'issued' | 'redeemed' | 'expired'; label: MessageKey; color
   { key: 'expired', label: 'dashboard.expired', color: '#94a3b8' },
 ];
 const TIER_COLORS = ['#0f766e', '#46ada2', '#9fd9d2', '#d97706', '#f59e0b', '#64748b'];
+const NO_TIER_COLOR = '#cbd5e1';
+const font = 'Vazirmatn, Tahoma, sans-serif';
 
 export default function DashboardPage() {
   const { t, locale, dir } = useI18n();
   const f = useFormat();
+  const tierName = useTierName();
   const { client, session } = useAdmin();
-  const q = useQuery<Overview | null>('overview', (signal) =>
-    client.get<Overview>('/api/v1/stats/overview', signal).catch((e) => {
-      // The stats module may not be deployed yet: show an empty dashboard, not an error.
+  const [days, setDays] = useState<'30' | '90'>('30');
+  const q = useQuery<Overview | null>(`overview|${days}`, (signal) =>
+    client.get<Overview>(`/api/v1/stats/overview${qs({ days })}`, signal).catch((e) => {
+      // An API without the stats module: an honest empty dashboard, not an error.
       if (e instanceof ApiError && e.status === 404) return null;
       throw e;
     }),
   );
+  // Keep the figures on screen while another range loads.
   const o = q.data ?? undefined;
-  const loading = q.loading;
+  const loading = q.loading && !q.data;
   const missing = !q.loading && q.data === null;
   const dash = (v: string) => (missing ? '—' : v);
-  const font = 'Vazirmatn, Tahoma, sans-serif';
+  const hasFlows = Boolean(o && o.daily.some((d) => d.issued || d.redeemed || d.expired));
 
   const lineOption = useMemo<ChartOption | null>(() => {
-    if (!o || o.daily.length === 0) return null;
+    if (!o || !hasFlows) return null;
     return {
       textStyle: { fontFamily: font },
       tooltip: { trigger: 'axis', valueFormatter: (v) => f.num(Number(v)) },
@@ -50,7 +56,7 @@ export default function DashboardPage() {
         inverse: dir === 'rtl',
         data: o.daily.map((d) => f.date(`${d.date}T12:00:00Z`, 'short')),
         axisLine: { lineStyle: { color: '#cbd5e1' } },
-        axisLabel: { color: '#64748b', fontFamily: font },
+        axisLabel: { color: '#64748b', fontFamily: font, hideOverlap: true },
       },
       yAxis: {
         type: 'value',
@@ -69,13 +75,20 @@ export default function DashboardPage() {
         areaStyle: s.key === 'issued' ? { color: 'rgba(15,118,110,0.08)' } : undefined,
       })),
     };
-  }, [o, f, t, dir]);
+  }, [o, hasFlows, f, t, dir]);
 
   const tierOption = useMemo<ChartOption | null>(() => {
-    if (!o || o.tiers.length === 0) return null;
+    // Only "no tier" means the club has no tier programme yet: nothing to chart.
+    if (!o || !o.tiers.some((x) => x.tier !== null)) return null;
     return {
       textStyle: { fontFamily: font },
-      tooltip: { trigger: 'item', formatter: (p) => { const x = p as unknown as { name: string; value: number; percent: number }; return `${x.name}: ${f.num(x.value)} (${f.percent(x.percent / 100)})`; } },
+      tooltip: {
+        trigger: 'item',
+        formatter: (p) => {
+          const x = p as unknown as { name: string; value: number; percent: number };
+          return `${x.name}: ${f.num(x.value)} (${f.percent(x.percent / 100)})`;
+        },
+      },
       legend: { bottom: 0, icon: 'circle', itemWidth: 8, textStyle: { fontFamily: font } },
       series: [
         {
@@ -85,17 +98,33 @@ export default function DashboardPage() {
           avoidLabelOverlap: true,
           label: { show: false },
           itemStyle: { borderColor: '#fff', borderWidth: 2 },
-          data: o.tiers.map((x, i) => ({ name: x.tier, value: x.members, itemStyle: { color: TIER_COLORS[i % TIER_COLORS.length] } })),
+          data: o.tiers.map((x, i) => ({ name: tierName(x.tier), value: x.members, itemStyle: { color: x.tier === null ? NO_TIER_COLOR : TIER_COLORS[i % TIER_COLORS.length] } })),
         },
       ],
     };
-  }, [o, f]);
+  }, [o, f, tierName]);
 
   const activeShare = o && o.members > 0 ? o.active30 / o.members : 0;
+  const channel = (c: string) => (hasMessage(`channel.${c}`) ? t(`channel.${c}` as MessageKey) : c);
+  const viaMax = Math.max(1, ...(o?.joinedVia.map((v) => v.members) ?? [1]));
 
   return (
     <>
-      <PageHeader title={t('dashboard.title')} subtitle={t('dashboard.subtitle', { club: f.name(session?.club.name) })} />
+      <PageHeader
+        title={t('dashboard.title')}
+        subtitle={t('dashboard.subtitle', { club: f.name(session?.club.name) })}
+        actions={
+          <SegmentedControl
+            aria-label={t('dashboard.range')}
+            value={days}
+            onChange={(v) => setDays(v as '30' | '90')}
+            data={[
+              { value: '30', label: t('dashboard.lastDays', { n: f.num(30) }) },
+              { value: '90', label: t('dashboard.lastDays', { n: f.num(90) }) },
+            ]}
+          />
+        }
+      />
       {q.error ? <ErrorAlert error={q.error} onRetry={q.reload} /> : null}
       {missing && (
         <Alert variant="light" color="gray" icon={<IconAlert />} mb="md">
@@ -114,20 +143,38 @@ export default function DashboardPage() {
         />
         <StatCard label={t('dashboard.liability')} value={dash(f.money(o?.liabilityRials ?? 0))} icon={<IconWallet />} color="grape" loading={loading} hint={t('dashboard.liabilityHint')} />
         <StatCard label={t('dashboard.pointsOutstanding')} value={dash(f.num(o?.pointsOutstanding ?? 0))} icon={<IconCoins />} color="teal" loading={loading} hint={t('dashboard.pointsOutstandingHint')} />
-        <StatCard label={t('dashboard.redemptionRate')} value={dash(f.percent(o?.redemptionRate ?? 0))} icon={<IconGift />} color="yellow" loading={loading} hint={t('dashboard.redemptionRateHint')} />
+        <StatCard
+          label={t('dashboard.redemptionRate')}
+          value={dash(o?.redemptionRate === null || o?.redemptionRate === undefined ? '—' : f.percent(o.redemptionRate))}
+          icon={<IconGift />}
+          color="yellow"
+          loading={loading}
+          hint={o?.redemptionRate === null ? t('dashboard.redemptionRateNone') : t('dashboard.redemptionRateHint')}
+        />
         <StatCard label={t('dashboard.active90')} value={dash(f.num(o?.active90 ?? 0))} icon={<IconStar />} color="blue" loading={loading} hint={t('dashboard.active90Hint')} />
       </SimpleGrid>
 
       <Grid gap="md">
         <Grid.Col span={{ base: 12, lg: 8 }}>
           <Card h="100%">
-            <Group justify="space-between" mb="sm">
+            <Group justify="space-between" mb="sm" align="flex-start">
               <Title order={3} fz="md">
                 {t('dashboard.pointsPerDay')}
               </Title>
-              <Badge variant="light" color="gray">
-                {t('dashboard.last30')}
-              </Badge>
+              {o && (
+                <Group gap="lg" data-testid="period-totals">
+                  {SERIES.map((s) => (
+                    <Stack key={s.key} gap={0} align="flex-end">
+                      <Text size="xs" c="dimmed">
+                        {t(s.label)}
+                      </Text>
+                      <Text fw={700} className="vafa-num" style={{ color: s.color }}>
+                        {f.num(s.key === 'issued' ? o.issued30 : s.key === 'redeemed' ? o.redeemed30 : o.expired30)}
+                      </Text>
+                    </Stack>
+                  ))}
+                </Group>
+              )}
             </Group>
             {loading ? <Skeleton height={300} /> : lineOption ? <EChart option={lineOption} label={t('dashboard.pointsPerDay')} /> : <EmptyBlock title={t('dashboard.noActivity')} description={t('dashboard.noActivityHint')} />}
           </Card>
@@ -137,7 +184,22 @@ export default function DashboardPage() {
             <Title order={3} fz="md" mb="sm">
               {t('dashboard.tiers')}
             </Title>
-            {loading ? <Skeleton height={300} /> : tierOption ? <EChart option={tierOption} label={t('dashboard.tiers')} /> : <EmptyBlock title={t('dashboard.noTiers')} description={t('dashboard.noTiersHint')} />}
+            {loading ? (
+              <Skeleton height={300} />
+            ) : tierOption ? (
+              <EChart option={tierOption} label={t('dashboard.tiers')} />
+            ) : (
+              <EmptyBlock
+                icon={<IconTiers size={28} />}
+                title={t('dashboard.noTiers')}
+                description={t('dashboard.noTiersHint')}
+                action={
+                  <Button component={Link} to="/tiers" variant="light" size="xs">
+                    {t('nav.tiers')}
+                  </Button>
+                }
+              />
+            )}
           </Card>
         </Grid.Col>
         <Grid.Col span={{ base: 12, lg: 4 }}>
@@ -168,32 +230,28 @@ export default function DashboardPage() {
         <Grid.Col span={{ base: 12, lg: 4 }}>
           <Card h="100%">
             <Title order={3} fz="md" mb="md">
-              {t('dashboard.topRewards')}
+              {t('dashboard.joinedVia')}
             </Title>
             {loading ? (
               <Skeleton height={80} />
-            ) : o && o.topRewards.length > 0 ? (
-              <Stack gap="xs">
-                {o.topRewards.slice(0, 5).map((r, i) => (
-                  <Group key={i} justify="space-between">
-                    <Text size="sm">{f.name(r.name ?? r.reward ?? '')}</Text>
-                    <Text size="sm" fw={600} className="vafa-num">
-                      {f.num(r.redemptions ?? r.count ?? 0)}
-                    </Text>
-                  </Group>
+            ) : o && o.joinedVia.length > 0 ? (
+              <Stack gap="sm">
+                {o.joinedVia.map((v) => (
+                  <div key={v.channel}>
+                    <Group justify="space-between" mb={4}>
+                      <Text size="sm">{channel(v.channel)}</Text>
+                      <Text size="sm" fw={600} className="vafa-num">
+                        {f.num(v.members)}
+                      </Text>
+                    </Group>
+                    <Progress value={(v.members / viaMax) * 100} size="sm" radius="xl" color="brand.5" aria-label={channel(v.channel)} />
+                  </div>
                 ))}
               </Stack>
             ) : (
-              <EmptyBlock
-                title={t('dashboard.noRewards')}
-                description={t('dashboard.noRewardsHint')}
-                icon={<IconGift size={28} />}
-                action={
-                  <Button component={Link} to="/rewards" variant="light" size="xs">
-                    {t('nav.rewards')}
-                  </Button>
-                }
-              />
+              <Text size="sm" c="dimmed">
+                —
+              </Text>
             )}
           </Card>
         </Grid.Col>

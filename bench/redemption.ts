@@ -1,0 +1,331 @@
+/**
+ * Redemption bench (issue 4): `node --import tsx bench/redemption.ts`. Prints figures, asserts
+ * nothing (except that it says so loudly if stock was oversold).
+ *
+ * On a throw-away PostgreSQL database, with the real server as a child process (like
+ * `npm start`, DATABASE_URL set) over real HTTP:
+ *   A. open loop: 200 redemptions/s offered for DURATION_S (latency from each request's
+ *      scheduled time, so a stall shows its full queueing delay), distinct members, a coupon
+ *      reward with stock (one stock row) — p50/p99;
+ *   B. hot reward: one stock row, 32 concurrent clients in a closed loop until the stock runs
+ *      out — throughput, latency, and the oversell check;
+ *   C. raw-SQL baseline: the same writes as one redemption (hold + capture + code + redemption
+ *      + audit + outbox + stock) issued straight over pg by 32 clients, no HTTP, no service code;
+ * and the server's peak RSS.
+ * Env: VAFA_BENCH_PG_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres),
+ * DURATION_S (default 15), HOT_STOCK (default 5000).
+ */
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import pino from 'pino';
+import { openPostgres } from '../src/platform/db.js';
+import { migrate } from '../src/platform/migrate.js';
+import { makeSecrets } from '../src/platform/crypto.js';
+import { systemClock } from '../src/platform/clock.js';
+import { LogSmsChannel } from '../src/platform/sms.js';
+import { buildServices } from '../src/app.js';
+import { verifyLedger } from '../src/modules/ledger/index.js';
+import { createDatabase, dropDatabases, pgAvailable, serverInfo } from './pgadmin.js';
+import { machineInfo, procMemMb } from './machine.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SECRET = 'vafa-bench-secret-not-for-production-0000';
+const DURATION_S = Number(process.env.DURATION_S ?? 15);
+const RATE = 200;
+const CLIENTS = 32;
+const HOT_STOCK = Number(process.env.HOT_STOCK ?? 5000);
+
+const pct = (xs: number[], p: number) => {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+};
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function post(agent: http.Agent, port: number, key: string, p: string, body: unknown, idem: string): Promise<{ status: number; json: any }> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, path: p, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), authorization: `Bearer ${key}`, 'idempotency-key': idem } },
+      (res) => {
+        let data = '';
+        res.on('data', (d) => (data += d));
+        res.on('end', () => {
+          let json: any = null;
+          try {
+            json = JSON.parse(data);
+          } catch {
+            /* not JSON */
+          }
+          resolve({ status: res.statusCode ?? 0, json });
+        });
+      },
+    );
+    req.on('error', () => resolve({ status: 0, json: null }));
+    req.end(payload);
+  });
+}
+
+async function main() {
+  const down = await pgAvailable();
+  if (down) {
+    console.log(`PostgreSQL is not reachable (${down}); the redemption bench needs it.`);
+    return;
+  }
+  const name = `vafa_bench_rdm_${Date.now()}`;
+  const url = await createDatabase(name);
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'vafa-bench-rdm-'));
+  let child: ReturnType<typeof spawn> | null = null;
+  try {
+    // ---------------------------------------------------------------- seed (in this process)
+    const database = await openPostgres(url, { max: 16 });
+    await migrate(database);
+    const logger = pino({ level: 'warn' });
+    const services = buildServices({ database, secrets: makeSecrets(SECRET), clock: systemClock, logger, sms: new LogSmsChannel(logger) });
+    const club = await services.clubs.create({ slug: 'bench-rewards', name: { fa: 'باشگاه بنچ', en: 'Bench' }, pendingDays: 0 });
+    if (!club.ok) throw new Error(club.code);
+    const clubId = club.value.id;
+    const key = (await services.access.createApiKey(clubId, { name: 'bench', role: 'integration' }, 'bench')).key;
+    const steadyMembers = RATE * DURATION_S;
+    const hotMembers = 2000;
+    const t0 = performance.now();
+    const memberIds: string[] = [];
+    const total = steadyMembers + hotMembers;
+    for (let i = 0; i < total; i += 200) {
+      memberIds.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(200, total - i) }, async (_, k) => {
+            const m = await services.members.create(clubId, { mobile: `0912${String(1_000_000 + i + k).padStart(7, '0')}` }, { actor: 'bench' });
+            if (!m.ok) throw new Error(m.code);
+            const a = await services.ledger.adjust(clubId, m.value.id, { points: 100_000, reason: 'bench funds' }, { actor: 'bench' });
+            if (!a.ok) throw new Error(a.code);
+            return m.value.id;
+          }),
+        )),
+      );
+    }
+    const mkReward = async (title: string, stock: number, pattern: string) => {
+      const r = await services.rewards.create(clubId, {
+        type: 'coupon', title: { fa: title, en: title }, description: { fa: '', en: '' }, imageUrl: null, costPoints: 100, copayRials: 0, stock,
+        limit: null, audience: { tiers: [], groups: [] }, availableFrom: null, availableUntil: null, config: { codes: { source: 'pattern', pattern } },
+      }, { actor: 'bench' });
+      if (!r.ok) throw new Error(r.code);
+      return r.value.id;
+    };
+    const steadyReward = await mkReward('steady', 1_000_000, 'ST-##########');
+    const hotReward = await mkReward('hot', HOT_STOCK, 'HOT-##########');
+    const baselineReward = await mkReward('baseline', HOT_STOCK, 'BL-##########');
+    const seedS = (performance.now() - t0) / 1000;
+    const pgInfo = await serverInfo(url);
+    await database.close();
+
+    // ---------------------------------------------------------------- the server, as npm start
+    const port = await freePort();
+    child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: url, VAFA_DEMO: '0', LOG_LEVEL: 'warn', VAFA_DATA_DIR: dataDir, VAFA_SECRET: SECRET, NODE_ENV: 'production' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+    const pid = child.pid!;
+    let peakRss = 0;
+    const sampler = setInterval(() => {
+      const m = procMemMb(pid);
+      if (m) peakRss = Math.max(peakRss, m.rss);
+    }, 100);
+    for (let i = 0; ; i++) {
+      const ok = await new Promise<boolean>((r) => http.get({ host: '127.0.0.1', port, path: '/readyz' }, (res) => { res.resume(); r(res.statusCode === 200); }).on('error', () => r(false)));
+      if (ok) break;
+      if (i > 300) throw new Error(`server did not start: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+    // Warm-up: JIT, pool, caches.
+    for (let i = 0; i < 50; i++) await post(agent, port, key, '/api/v1/pos/quote', { member: { id: memberIds[i] }, basketRials: 1_000_000 }, `w${i}`);
+
+    // ---------------------------------------------------------------- A. open loop, 200/s
+    const steady: { lat: number; status: number; code?: string }[] = [];
+    {
+      const start = performance.now() + 50;
+      const inflight: Promise<void>[] = [];
+      for (let i = 0; i < steadyMembers; i++) {
+        const due = start + (i * 1000) / RATE;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        inflight.push(
+          post(agent, port, key, `/api/v1/members/${memberIds[i]}/redemptions`, { rewardId: steadyReward }, `a-${i}`).then((r) => {
+            steady.push({ lat: performance.now() - due, status: r.status, code: r.json?.code });
+          }),
+        );
+      }
+      await Promise.all(inflight);
+    }
+    const steadyOk = steady.filter((s) => s.status === 201).map((s) => s.lat);
+
+    // ---------------------------------------------------------------- B. hot reward, 32 clients
+    const hot: { lat: number; status: number; code?: string }[] = [];
+    let hotWall = 0;
+    let lastSuccessAt = 0;
+    {
+      const hotIds = memberIds.slice(steadyMembers);
+      let next = 0;
+      let stop = false;
+      const t = performance.now();
+      await Promise.all(
+        Array.from({ length: CLIENTS }, async () => {
+          while (!stop) {
+            const i = next++;
+            const s = performance.now();
+            const r = await post(agent, port, key, `/api/v1/members/${hotIds[i % hotIds.length]}/redemptions`, { rewardId: hotReward }, `b-${i}`);
+            hot.push({ lat: performance.now() - s, status: r.status, code: r.json?.code });
+            if (r.status === 201) lastSuccessAt = performance.now();
+            if (r.json?.code === 'reward_out_of_stock') stop = true;
+          }
+        }),
+      );
+      hotWall = (lastSuccessAt - t) / 1000;
+    }
+    const hotOk = hot.filter((h) => h.status === 201);
+    clearInterval(sampler);
+    const hwm = procMemMb(pid)?.hwm ?? peakRss;
+
+    // ---------------------------------------------------------------- C. raw-SQL baseline
+    const pool = new pg.Pool({ connectionString: url, max: CLIENTS });
+    const baseIds = memberIds.slice(0, hotMembers);
+    let baseOk = 0;
+    let baseOut = 0;
+    const baseLat: number[] = [];
+    const tb = performance.now();
+    {
+      let next = 0;
+      let stop = false;
+      await Promise.all(
+        Array.from({ length: CLIENTS }, async () => {
+          const c = await pool.connect();
+          try {
+            while (!stop) {
+              const i = next++;
+              const s = performance.now();
+              const r = await rawRedemption(c, clubId, baseIds[i % baseIds.length]!, baselineReward, i);
+              baseLat.push(performance.now() - s);
+              if (r) baseOk++;
+              else {
+                baseOut++;
+                stop = true;
+              }
+            }
+          } finally {
+            c.release();
+          }
+        }),
+      );
+    }
+    const baseWall = (performance.now() - tb) / 1000;
+    await pool.end();
+
+    // ---------------------------------------------------------------- checks and report
+    const check = await openPostgres(url, { max: 2 });
+    const stocks = (await check.db.selectFrom('rewards').select(['id', 'stock']).where('club_id', '=', clubId).execute()) as { id: string; stock: number }[];
+    const hotStock = stocks.find((s) => s.id === hotReward)!.stock;
+    const hotRedemptions = Number((await check.db.selectFrom('redemptions').select((eb) => eb.fn.countAll().as('n')).where('reward_id', '=', hotReward).executeTakeFirstOrThrow()).n);
+    const pending = Number((await check.db.selectFrom('holds').select((eb) => eb.fn.countAll().as('n')).where('club_id', '=', clubId).where('status', '=', 'pending').executeTakeFirstOrThrow()).n);
+    const verify = await verifyLedger(check.db, clubId);
+    await check.close();
+
+    const codes = (xs: { status: number; code?: string }[]) => Object.entries(xs.reduce<Record<string, number>>((m, x) => ((m[x.status === 201 ? '201' : `${x.status} ${x.code ?? ''}`] = (m[`${x.status === 201 ? '201' : `${x.status} ${x.code ?? ''}`}`] ?? 0) + 1), m), {})).map(([k, n]) => `${k}: ${n}`).join(', ');
+    const mi = machineInfo();
+    console.log(`
+Redemption bench — ${new Date().toISOString()}
+machine: ${mi.cpuModel}, ${mi.cores} cores, ${mi.memoryMb} MB, ${mi.node}, load ${mi.loadavg.join(' ')}
+PostgreSQL ${pgInfo.version} (synchronous_commit=${pgInfo.settings.synchronous_commit}, fsync=${pgInfo.settings.fsync}); seeded ${total} members in ${seedS.toFixed(1)} s
+
+A. open loop, ${RATE} redemptions/s offered for ${DURATION_S} s over HTTP (coupon with a stock row; latency from scheduled send)
+   requests ${steady.length}; ${codes(steady)}
+   p50 ${ms(pct(steadyOk, 50))}   p90 ${ms(pct(steadyOk, 90))}   p99 ${ms(pct(steadyOk, 99))}   max ${ms(Math.max(...steadyOk))}   (target p99 ≤ 50 ms)
+
+B. hot reward: one stock row of ${HOT_STOCK}, ${CLIENTS} concurrent clients until it ran out
+   requests ${hot.length}; ${codes(hot)}
+   ${(hotOk.length / hotWall).toFixed(0)} successful redemptions/s   p50 ${ms(pct(hotOk.map((h) => h.lat), 50))}   p99 ${ms(pct(hotOk.map((h) => h.lat), 99))}   (target ≥ 1,000/s)
+   oversell check: ${hotRedemptions} redemptions for stock ${HOT_STOCK}, stock left ${hotStock} → ${hotRedemptions === HOT_STOCK && hotStock === 0 ? 'ZERO OVERSELL' : '!!! OVERSOLD OR UNDERSOLD !!!'}
+
+C. raw-SQL baseline: the same writes per redemption straight over pg (${CLIENTS} clients, one stock row of ${HOT_STOCK})
+   ${baseOk} redemptions in ${baseWall.toFixed(2)} s = ${(baseOk / baseWall).toFixed(0)}/s   p50 ${ms(pct(baseLat, 50))}   p99 ${ms(pct(baseLat, 99))}   (stopped at out-of-stock: ${baseOut})
+
+server peak RSS ${Math.round(hwm)} MB (sampled max ${Math.round(peakRss)} MB)
+ledger verify: ${verify.ok ? 'clean' : `${verify.problems.length} problems`}; pending holds left: ${pending}
+`);
+  } finally {
+    if (child && child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child!.once('exit', r));
+    }
+    await dropDatabases().catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * One redemption's writes in one transaction, as the service issues them (statement per
+ * round trip): idempotency key, member check, balance lock, lots, hold entry, hold row,
+ * capture entry, hold resolved, code, redemption, audit, outbox, and the stock row last.
+ */
+async function rawRedemption(c: pg.PoolClient, clubId: string, memberId: string, rewardId: string, i: number): Promise<boolean> {
+  const id = (p: string) => `${p}_raw_${i}_${Math.random().toString(36).slice(2, 10)}`;
+  const hold = id('hld');
+  const e1 = id('jnl');
+  const e2 = id('jnl');
+  const rdm = id('rdm');
+  await c.query('begin');
+  try {
+    await c.query('insert into idempotency_keys (club_id, key, request_hash) values ($1, $2, $3) on conflict do nothing', [clubId, `raw-${i}`, 'h']);
+    await c.query('select id, status from members where club_id = $1 and id = $2', [clubId, memberId]);
+    await c.query(`insert into member_balances (club_id, member_id, unit, balance) values ($1, $2, 'points', 0) on conflict do nothing`, [clubId, memberId]);
+    await c.query(`select balance from member_balances where club_id = $1 and member_id = $2 and unit = 'points' for update`, [clubId, memberId]);
+    const lots = await c.query(`select id, remaining from lots where club_id = $1 and member_id = $2 and unit = 'points' and remaining > 0 order by id for update`, [clubId, memberId]);
+    const lot = lots.rows[0];
+    await c.query('update lots set remaining = remaining - 100 where club_id = $1 and id = $2', [clubId, lot.id]);
+    await c.query(`update member_balances set balance = balance - 100 where club_id = $1 and member_id = $2 and unit = 'points'`, [clubId, memberId]);
+    await c.query(`insert into journal_entries (id, club_id, kind, member_id, hold_id) values ($1, $2, 'hold', $3, $4)`, [e1, clubId, memberId, hold]);
+    await c.query(`insert into journal_lines (entry_id, line_no, club_id, account, member_id, unit, amount) values ($1, 1, $2, $3, $3, 'points', -100), ($1, 2, $2, 'system:held', null, 'points', 100)`, [e1, clubId, memberId]);
+    await c.query(`insert into holds (id, club_id, member_id, unit, amount, status, allocations, expires_at) values ($1, $2, $3, 'points', 100, 'pending', $4, now() + interval '15 minutes')`, [hold, clubId, memberId, JSON.stringify([{ lotId: lot.id, amount: 100 }])]);
+    await c.query(`select id from redemptions where club_id = $1 and member_id = $2 and reward_id = $3 and status in ('pending', 'fulfilled')`, [clubId, memberId, rewardId]);
+    await c.query(`insert into coupon_codes (id, club_id, reward_id, code, status, member_id, redemption_id, assigned_at) values ($1, $2, $3, $4, 'assigned', $5, $6, now())`, [id('cpn'), clubId, rewardId, `RAW-${i}-${Math.random().toString(36).slice(2, 10)}`, memberId, rdm]);
+    await c.query(`insert into redemptions (id, club_id, member_id, reward_id, type, status, points, hold_id, detail) values ($1, $2, $3, $4, 'coupon', 'fulfilled', 100, $5, '{}')`, [rdm, clubId, memberId, rewardId, hold]);
+    await c.query('select id from holds where club_id = $1 and id = $2 for update', [clubId, hold]);
+    await c.query(`insert into journal_entries (id, club_id, kind, member_id, hold_id) values ($1, $2, 'capture', $3, $4)`, [e2, clubId, memberId, hold]);
+    await c.query(`insert into journal_lines (entry_id, line_no, club_id, account, member_id, unit, amount) values ($1, 1, $2, 'system:held', null, 'points', -100), ($1, 2, $2, 'system:redeemed', null, 'points', 100)`, [e2, clubId]);
+    await c.query(`update holds set status = 'posted', resolved_at = now() where id = $1`, [hold]);
+    await c.query(`insert into audit_log (club_id, actor, action, target) values ($1, 'raw', 'redemption.created', $2)`, [clubId, rdm]);
+    await c.query(`insert into outbox (club_id, topic, payload) values ($1, 'reward.redeemed', '{}'), ($1, 'hold.posted', '{}')`, [clubId]);
+    const s = await c.query('update rewards set stock = stock - 1 where club_id = $1 and id = $2 and stock >= 1 returning stock', [clubId, rewardId]);
+    if (s.rowCount !== 1) {
+      await c.query('rollback');
+      return false;
+    }
+    await c.query('commit');
+    return true;
+  } catch (e) {
+    await c.query('rollback');
+    throw e;
+  }
+}
+
+await main();
