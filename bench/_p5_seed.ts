@@ -9,7 +9,9 @@ await sql`insert into clubs (id, slug, name_fa) values ('clb_x', 'x', 'x') on co
 await sql`insert into festivals (id, club_id, name_fa, starts_on, ends_on, starts_at, ends_at, audience, enrolment, indicators, categories) values ('fst_y', 'clb_x', 'f', '2025-04-04', '2025-04-20', '2025-04-03T20:30Z', '2025-04-20T20:30Z', '{}', 'opt_in', '[]', '[]') on conflict do nothing`.execute(db);
 let t = performance.now();
 await sql`insert into festival_participants (club_id, festival_id, member_id, entry_code, mobile_masked, via) select 'clb_x', 'fst_y', 'mbr_bench' || md5(i::text), 'b' || lpad(i::text, 7, '0'), '0912***' || right(lpad(i::text, 7, '0'), 4), 'opt_in' from generate_series(1, ${N}) i`.execute(db);
-await sql`insert into festival_standings (club_id, festival_id, category, member_id, value, seq) select 'clb_x', 'fst_y', 'score', 'mbr_bench' || md5(i::text), 1 + floor(20000 * power(random(), 3))::bigint, nextval('festival_standing_seq') from generate_series(1, ${N}) i`.execute(db);
+await sql`insert into festival_standings (club_id, festival_id, category, member_id, value, seq, ref) select 'clb_x', 'fst_y', 'score', 'mbr_bench' || md5(i::text), 1 + floor(20000 * power(random(), 3))::bigint, nextval('festival_standing_seq'), '0912***' || right(lpad(i::text, 7, '0'), 4) || '#b' || lpad(i::text, 7, '0') from generate_series(1, ${N}) i`.execute(db);
 console.log('seeded', performance.now() - t);
+const { rebuildRanks } = await import('../src/modules/festivals/store.js');
+await rebuildRanks(db, 'clb_x', 'fst_y');
 await sql`vacuum analyze`.execute(db);
 await database.close();

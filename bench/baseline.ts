@@ -26,6 +26,8 @@ import { openPostgres } from '../src/platform/db.js';
 import { migrate } from '../src/platform/migrate.js';
 import { newId } from '../src/platform/ids.js';
 import { mulberry32, summarise, type LatencySummary } from './load.js';
+import { cpuSnapshot, cpuUse } from './machine.js';
+import { backendPids } from './pgadmin.js';
 
 export interface BaselineDb {
   url: string;
@@ -58,6 +60,9 @@ export interface BaselineResult {
   latencyMs: LatencySummary | null;
   errors: number;
   note?: string;
+  /** CPU per event of the baseline client (this process) and PostgreSQL, and the ceiling they imply */
+  cpuMsPerEvent?: { client: number; postgres: number | null };
+  cpuCeilingPerSec?: number | null;
 }
 
 const DAY = 86400_000;
@@ -128,6 +133,7 @@ export async function runBaseline(db: BaselineDb, form: 'tx' | 'cte' | 'batch', 
   const start = performance.now();
   const end = start + o.durationMs;
   const club = db.clubId;
+  const cpu0 = cpuSnapshot(null, true);
   const one = async (c: pg.Client) => {
     const e = next();
     const now = new Date();
@@ -228,7 +234,12 @@ export async function runBaseline(db: BaselineDb, form: 'tx' | 'cte' | 'batch', 
     }),
   );
   const elapsed = performance.now() - start;
+  const cpu1 = cpuSnapshot(null, true);
+  const cpu = cpuUse(cpu0, cpu1, await backendPids(db.url));
   await Promise.all(clients.map((c) => c.end()));
+  const per = (cores: number | null) => (cores === null || !events ? null : Math.round(((cores * cpu.wallMs) / events) * 1000) / 1000);
+  const clientMs = per(cpu.generatorCores) ?? 0;
+  const pgMs = per(cpu.postgresCores);
   return {
     form,
     connections: o.connections,
@@ -239,6 +250,8 @@ export async function runBaseline(db: BaselineDb, form: 'tx' | 'cte' | 'batch', 
     roundTripsPerEvent: form === 'tx' ? 7 : form === 'cte' ? 1 : 7 / batch,
     latencyMs: summarise(lat),
     errors,
+    cpuMsPerEvent: { client: clientMs, postgres: pgMs },
+    cpuCeilingPerSec: events && clientMs + (pgMs ?? 0) > 0 ? Math.round((cpu.cores * 1000) / (clientMs + (pgMs ?? 0))) : null,
   };
 }
 

@@ -99,14 +99,19 @@ export interface CpuUse {
   cores: number;
 }
 
-export function cpuUse(a: CpuSnapshot, b: CpuSnapshot): CpuUse {
+/**
+ * `onlyPids`: count PostgreSQL CPU only for these backends (the ones serving the bench's
+ * database); the server at 127.0.0.1 is shared with other work. Without it, every
+ * postgres process counts (background writers included).
+ */
+export function cpuUse(a: CpuSnapshot, b: CpuSnapshot, onlyPids?: Set<number> | null): CpuUse {
   const wall = b.at - a.at;
   const d = (x: number | null, y: number | null) => (x === null || y === null ? null : (y - x) / wall);
   const server = d(a.server, b.server);
   let postgres: number | null = null;
   if (a.postgres && b.postgres) {
     let ms = 0;
-    for (const [pid, v] of b.postgres) ms += v - (a.postgres.get(pid) ?? 0);
+    for (const [pid, v] of b.postgres) if (!onlyPids || onlyPids.has(pid)) ms += v - (a.postgres.get(pid) ?? 0);
     postgres = ms / wall;
   }
   const generator = (b.self - a.self) / wall;

@@ -70,7 +70,10 @@ export async function serverInfo(url: string): Promise<PgServerInfo> {
 
 /** WAL position, commits and tuple writes of one database: to divide by events. */
 export interface DbCounters {
+  /** cluster-wide: includes whatever else the server is doing */
   walBytes: number;
+  /** this database's size on disk */
+  dbBytes: number;
   commits: number;
   rollbacks: number;
 }
@@ -80,10 +83,10 @@ export async function dbCounters(url: string): Promise<DbCounters> {
   await c.connect();
   try {
     const r = (await c.query(`
-      select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint as wal,
+      select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint as wal, pg_database_size(current_database())::bigint as size,
              xact_commit::bigint as commits, xact_rollback::bigint as rollbacks
       from pg_stat_database where datname = current_database()`)).rows[0];
-    return { walBytes: Number(r.wal), commits: Number(r.commits), rollbacks: Number(r.rollbacks) };
+    return { walBytes: Number(r.wal), dbBytes: Number(r.size), commits: Number(r.commits), rollbacks: Number(r.rollbacks) };
   } finally {
     await c.end();
   }
@@ -96,6 +99,18 @@ export async function outboxBacklog(url: string): Promise<number | null> {
     return Number((await c.query('select count(*)::bigint as n from outbox where dispatched_at is null')).rows[0].n);
   } catch {
     return null;
+  } finally {
+    await c.end();
+  }
+}
+
+/** Backend pids serving one database (to attribute PostgreSQL CPU on a shared server). */
+export async function backendPids(url: string): Promise<Set<number>> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const rows = (await c.query('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()')).rows as { pid: number }[];
+    return new Set(rows.map((r) => Number(r.pid)));
   } finally {
     await c.end();
   }

@@ -32,7 +32,7 @@ import { LogSmsChannel } from '../src/platform/sms.js';
 import { buildServices } from '../src/app.js';
 import { verifyLedger } from '../src/modules/ledger/index.js';
 import { createDatabase, dropDatabases, pgAvailable, serverInfo } from './pgadmin.js';
-import { machineInfo, procMemMb } from './machine.js';
+import { machineInfo, postgresCpuMs, procCpuMs, procMemMb } from './machine.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECRET = 'vafa-bench-secret-not-for-production-0000';
@@ -183,9 +183,12 @@ async function main() {
     // ---------------------------------------------------------------- B. hot reward, 32 clients
     const hot: { lat: number; status: number; code?: string }[] = [];
     let hotWall = 0;
+    let cpu0 = { server: 0, pg: 0 };
+    let cpu1 = { server: 0, pg: 0 };
     let lastSuccessAt = 0;
     {
       const hotIds = memberIds.slice(steadyMembers);
+      cpu0 = { server: procCpuMs(pid) ?? 0, pg: postgresCpuMs() ?? 0 };
       let next = 0;
       let stop = false;
       const t = performance.now();
@@ -202,6 +205,7 @@ async function main() {
         }),
       );
       hotWall = (lastSuccessAt - t) / 1000;
+      cpu1 = { server: procCpuMs(pid) ?? 0, pg: postgresCpuMs() ?? 0 };
     }
     const hotOk = hot.filter((h) => h.status === 201);
     clearInterval(sampler);
@@ -212,6 +216,7 @@ async function main() {
     const baseIds = memberIds.slice(0, hotMembers);
     let baseOk = 0;
     let baseOut = 0;
+    const bcpu0 = postgresCpuMs() ?? 0;
     const baseLat: number[] = [];
     const tb = performance.now();
     {
@@ -239,6 +244,7 @@ async function main() {
       );
     }
     const baseWall = (performance.now() - tb) / 1000;
+    const bcpu1 = postgresCpuMs() ?? 0;
     await pool.end();
 
     // ---------------------------------------------------------------- checks and report
@@ -264,10 +270,11 @@ A. open loop, ${RATE} redemptions/s offered for ${DURATION_S} s over HTTP (coupo
 B. hot reward: one stock row of ${HOT_STOCK}, ${CLIENTS} concurrent clients until it ran out
    requests ${hot.length}; ${codes(hot)}
    ${(hotOk.length / hotWall).toFixed(0)} successful redemptions/s   p50 ${ms(pct(hotOk.map((h) => h.lat), 50))}   p99 ${ms(pct(hotOk.map((h) => h.lat), 99))}   (target ≥ 1,000/s)
+   CPU per request: server ${((cpu1.server - cpu0.server) / hot.length).toFixed(2)} ms, PostgreSQL ${((cpu1.pg - cpu0.pg) / hot.length).toFixed(2)} ms → one idle core each would carry ≈ ${(1000 / Math.max((cpu1.server - cpu0.server) / hot.length, 0.001)).toFixed(0)} req/s of server work
    oversell check: ${hotRedemptions} redemptions for stock ${HOT_STOCK}, stock left ${hotStock} → ${hotRedemptions === HOT_STOCK && hotStock === 0 ? 'ZERO OVERSELL' : '!!! OVERSOLD OR UNDERSOLD !!!'}
 
 C. raw-SQL baseline: the same writes per redemption straight over pg (${CLIENTS} clients, one stock row of ${HOT_STOCK})
-   ${baseOk} redemptions in ${baseWall.toFixed(2)} s = ${(baseOk / baseWall).toFixed(0)}/s   p50 ${ms(pct(baseLat, 50))}   p99 ${ms(pct(baseLat, 99))}   (stopped at out-of-stock: ${baseOut})
+   ${baseOk} redemptions in ${baseWall.toFixed(2)} s = ${(baseOk / baseWall).toFixed(0)}/s   p50 ${ms(pct(baseLat, 50))}   p99 ${ms(pct(baseLat, 99))}   (stopped at out-of-stock: ${baseOut}); PostgreSQL CPU ${((bcpu1 - bcpu0) / (baseOk + baseOut)).toFixed(2)} ms per redemption
 
 server peak RSS ${Math.round(hwm)} MB (sampled max ${Math.round(peakRss)} MB)
 ledger verify: ${verify.ok ? 'clean' : `${verify.problems.length} problems`}; pending holds left: ${pending}

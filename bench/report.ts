@@ -14,8 +14,16 @@ export interface ScenarioResult {
   peakRssMb: number;
   cpu: CpuUse;
   /** CPU ms spent per event answered, by process */
-  cpuMsPerEvent: { server: number | null; postgres: number | null };
+  cpuMsPerEvent: { server: number | null; postgres: number | null; generator: number };
+  /**
+   * events/s this machine could reach if nothing else ran on it and the work stayed
+   * CPU-bound: cores ÷ (CPU per event of server + PostgreSQL + load generator); for PGlite
+   * also at most one core for the (single-threaded) server. A projection for a shared,
+   * noisy box; it ignores disk flushes and lock waits.
+   */
+  cpuCeilingPerSec: number | null;
   walBytesPerEvent: number | null;
+  dbBytesPerEvent: number | null;
   commitsPerEvent: number | null;
   outboxBacklog: number | null;
   /** with --trace-sql: the statements the server sent during the scenario */
@@ -29,6 +37,8 @@ export interface EngineRun {
   members: number;
   coldStartMs: number;
   coldStartExistingMs: number | null;
+  selfReportedReadyMs: number | null;
+  rssAtReadyMb: number | null;
   scenarios: ScenarioResult[];
   vmHwmMb: number;
   serverExit: number | null;
@@ -49,7 +59,7 @@ const padr = (s: unknown, n: number) => String(s).padEnd(n);
 const fmt = (x: number | null | undefined, d = 0) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
 
 export function scenarioTable(rows: ScenarioResult[]): string {
-  const head = `${padr('engine', 9)}${padr('scenario', 26)}${pad('offered/s', 10)}${pad('events/s', 10)}${pad('p50', 8)}${pad('p95', 8)}${pad('p99', 8)}${pad('max', 9)}${pad('late', 7)}${pad('drop', 7)}${pad('err', 6)}${pad('RSS MB', 8)}${pad('srv cpu', 8)}${pad('pg cpu', 8)}${pad('gen', 6)}${pad('other', 6)}${pad('µs/ev s', 9)}${pad('µs/ev pg', 9)}`;
+  const head = `${padr('engine', 9)}${padr('scenario', 26)}${pad('offered/s', 10)}${pad('events/s', 10)}${pad('p50', 8)}${pad('p95', 8)}${pad('p99', 8)}${pad('max', 9)}${pad('late', 7)}${pad('drop', 7)}${pad('err', 6)}${pad('RSS MB', 8)}${pad('srv cpu', 8)}${pad('pg cpu', 8)}${pad('gen', 6)}${pad('other', 6)}${pad('µs/ev s', 9)}${pad('µs/ev pg', 9)}${pad('ceiling', 9)}`;
   const lines = [head, '-'.repeat(head.length)];
   for (const r of rows) {
     const l = r.load;
@@ -58,18 +68,18 @@ export function scenarioTable(rows: ScenarioResult[]): string {
         `${pad(fmt(l.latencyMs.p50, 1), 8)}${pad(fmt(l.latencyMs.p95, 1), 8)}${pad(fmt(l.latencyMs.p99, 1), 8)}${pad(fmt(l.latencyMs.max, 0), 9)}` +
         `${pad(l.late, 7)}${pad(l.dropped + l.timeouts, 7)}${pad(l.errors, 6)}${pad(fmt(r.peakRssMb), 8)}` +
         `${pad(fmt(r.cpu.serverCores, 2), 8)}${pad(fmt(r.cpu.postgresCores, 2), 8)}${pad(fmt(r.cpu.generatorCores, 2), 6)}${pad(fmt(r.cpu.otherCores, 2), 6)}` +
-        `${pad(fmt(r.cpuMsPerEvent.server === null ? null : r.cpuMsPerEvent.server * 1000), 9)}${pad(fmt(r.cpuMsPerEvent.postgres === null ? null : r.cpuMsPerEvent.postgres * 1000), 9)}`,
+        `${pad(fmt(r.cpuMsPerEvent.server === null ? null : r.cpuMsPerEvent.server * 1000), 9)}${pad(fmt(r.cpuMsPerEvent.postgres === null ? null : r.cpuMsPerEvent.postgres * 1000), 9)}${pad(fmt(r.cpuCeilingPerSec), 9)}`,
     );
   }
-  lines.push('latencies in ms (open loop: from the scheduled send time); cpu in cores busy (2 = both cores); µs/ev = CPU µs per event, server process / all postgres processes');
+  lines.push('latencies in ms (open loop: from the scheduled send time); cpu in cores busy (2 = both cores); µs/ev = CPU µs per event, server process / all postgres processes;\nceiling = events/s the 2 cores would allow for that CPU per event if nothing else ran (a projection for a shared machine; ignores flushes and locks)');
   return lines.join('\n');
 }
 
 export function baselineTable(rows: BaselineResult[]): string {
-  const head = `${padr('baseline', 12)}${pad('conns', 6)}${pad('events/tx', 10)}${pad('RT/event', 9)}${pad('events/s', 10)}${pad('mean ms', 9)}${pad('p99 ms', 8)}${pad('errors', 7)}`;
+  const head = `${padr('baseline', 12)}${pad('conns', 6)}${pad('events/tx', 10)}${pad('RT/event', 9)}${pad('events/s', 10)}${pad('mean ms', 9)}${pad('p99 ms', 8)}${pad('errors', 7)}${pad('µs/ev cl', 9)}${pad('µs/ev pg', 9)}${pad('ceiling', 9)}`;
   const lines = [head, '-'.repeat(head.length)];
   for (const r of rows)
-    lines.push(`${padr(r.form, 12)}${pad(r.connections, 6)}${pad(r.eventsPerEnvelope, 10)}${pad(fmt(r.roundTripsPerEvent, r.roundTripsPerEvent < 1 ? 3 : 0), 9)}${pad(fmt(r.eventsPerSec), 10)}${pad(fmt(r.latencyMs?.mean, 2), 9)}${pad(fmt(r.latencyMs?.p99, 1), 8)}${pad(r.errors, 7)}`);
+    lines.push(`${padr(r.form, 12)}${pad(r.connections, 6)}${pad(r.eventsPerEnvelope, 10)}${pad(fmt(r.roundTripsPerEvent, r.roundTripsPerEvent < 1 ? 3 : 0), 9)}${pad(fmt(r.eventsPerSec), 10)}${pad(fmt(r.latencyMs?.mean, 2), 9)}${pad(fmt(r.latencyMs?.p99, 1), 8)}${pad(r.errors, 7)}${pad(fmt(r.cpuMsPerEvent ? r.cpuMsPerEvent.client * 1000 : null), 9)}${pad(fmt(r.cpuMsPerEvent?.postgres == null ? null : r.cpuMsPerEvent.postgres * 1000), 9)}${pad(fmt(r.cpuCeilingPerSec ?? null), 9)}`);
   return lines.join('\n');
 }
 

@@ -52,12 +52,13 @@ const eventOf = (j: number, memberId: string) => ({
 function pureBench() {
   const rows: string[] = [];
   for (const n of [1, 10, 100]) {
-    const rules: CompiledRule[] = [];
+    const rules: CompiledRule[] = []; // ids in the engine's order, as the service's catalogue keeps them
     for (let i = 0; i < n; i++) {
-      const c = compileRule(ruleDef(i), { id: `r${i}`, version: 1 });
+      const c = compileRule(ruleDef(i), { id: `r${String(i).padStart(3, '0')}`, version: 1 });
       if (!c.ok) throw new Error(c.detail);
       rules.push(c.rule);
     }
+    rules.sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : a.version - b.version));
     const member = { id: 'm', tier: null, tierMultiplier: 1, groups: ['group1', 'group42'], joinedAt: new Date('2024-01-01'), counters: { purchase: 3 } };
     const usage = () => ({ points: 0, times: 0 });
     const iters = n === 100 ? 2000 : 10000;

@@ -8,7 +8,8 @@
  *                                          baseline, pgbench, roundtrips)
  *   npm run bench -- --engines postgres    postgres | pglite | both (default)
  *   npm run bench -- --members 10000 --step-seconds 10 --profile --trace-sql
- *   npm run bench -- --wait-quiet 300     wait (≤ 300 s) for other work on the machine to stop
+ *   npm run bench -- --wait-quiet 300     wait (≤ 300 s) until other work on the machine uses
+ *                                          < --quiet-cores (default 0.25) cores
  *   npm run bench -- --only gcsweep       in-process group-commit tuning sweep (by name only)
  *
  * --profile runs the PostgreSQL server with --cpu-prof and prints where its CPU went.
@@ -21,9 +22,9 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { closedLoop, drain, openLoop, purchases, type LoadResult, type Target as HttpTarget } from './load.js';
 import { backgroundLoad, cpuSnapshot, cpuUse, machineInfo } from './machine.js';
-import { createDatabase, dbCounters, dropDatabases, outboxBacklog, pgAvailable, serverInfo, type PgServerInfo } from './pgadmin.js';
+import { backendPids, createDatabase, dbCounters, dropDatabases, outboxBacklog, pgAvailable, serverInfo, type PgServerInfo } from './pgadmin.js';
 import { openEngine, seed } from './seed.js';
-import { ROOT, startServer, type RunningServer } from './server.js';
+import { ROOT, startServer, stopAllServers, type RunningServer } from './server.js';
 import { hasPgbench, prepareBaseline, runBaseline, runPgbench, type BaselineResult } from './baseline.js';
 import { measureRoundTrips, type RoundTrips } from './roundtrips.js';
 import { baselineTable, chartSvg, scenarioTable, targetsTable, type EngineRun, type ScenarioResult, type Target } from './report.js';
@@ -75,6 +76,7 @@ function parseArgs(argv: string[]) {
     roundTrips: quick ? { singles: 100, batches: 1, concurrentMs: 2000 } : { singles: 300, batches: 3, concurrentMs: 5000 },
     has: (s: Scenario) => (only ? only.has(s) : !BY_NAME_ONLY.includes(s)),
     waitQuietS: argv.includes('--wait-quiet') ? Number(get('--wait-quiet') ?? 300) || 300 : 0,
+    quietCores: Number(get('--quiet-cores') ?? 0.25),
   };
 }
 type Options = ReturnType<typeof parseArgs>;
@@ -137,12 +139,19 @@ async function measure(ctx: Ctx, scenario: ScenarioResult['scenario'], name: str
   const a = cpuSnapshot(ctx.server.pid, ctx.engine === 'postgres');
   const load = await run();
   const b = cpuSnapshot(ctx.server.pid, ctx.engine === 'postgres');
+  const pids = pg ? await backendPids(ctx.dbUrl!) : null;
   const mem = ctx.server.memory.end();
   const trace = sqlDelta(t0, await ctx.server.sqlSnapshot());
   const c1 = pg ? await dbCounters(ctx.dbUrl!) : null;
-  const cpu = cpuUse(a, b);
+  const cpu = cpuUse(a, b, pids);
   const ev = Math.max(1, load.eventsOk);
   const perEvent = (cores: number | null) => (cores === null ? null : Math.round(((cores * cpu.wallMs) / ev) * 1000) / 1000);
+  const srvMs = perEvent(cpu.serverCores);
+  const pgMs = perEvent(cpu.postgresCores);
+  const genMs = perEvent(cpu.generatorCores)!;
+  const allMs = (srvMs ?? 0) + (pgMs ?? 0) + genMs;
+  let ceiling = allMs > 0 && load.eventsOk > 0 ? (cpu.cores * 1000) / allMs : null;
+  if (ceiling !== null && ctx.engine === 'pglite' && srvMs) ceiling = Math.min(ceiling, 1000 / srvMs);
   const r: ScenarioResult = {
     engine: ctx.engine,
     scenario,
@@ -150,8 +159,10 @@ async function measure(ctx: Ctx, scenario: ScenarioResult['scenario'], name: str
     load,
     peakRssMb: mem.peakRssMb,
     cpu,
-    cpuMsPerEvent: { server: perEvent(cpu.serverCores), postgres: perEvent(cpu.postgresCores) },
+    cpuMsPerEvent: { server: srvMs, postgres: pgMs, generator: genMs },
+    cpuCeilingPerSec: ceiling === null ? null : Math.round(ceiling),
     walBytesPerEvent: c0 && c1 ? Math.round((c1.walBytes - c0.walBytes) / ev) : null,
+    dbBytesPerEvent: c0 && c1 ? Math.round((c1.dbBytes - c0.dbBytes) / ev) : null,
     commitsPerEvent: c0 && c1 ? Math.round(((c1.commits - c0.commits) / ev) * 1000) / 1000 : null,
     outboxBacklog: pg ? await outboxBacklog(ctx.dbUrl!) : null,
     sql: trace ? sqlSummary(trace, load.eventsOk) : null,
@@ -161,7 +172,8 @@ async function measure(ctx: Ctx, scenario: ScenarioResult['scenario'], name: str
     `  ${name.padEnd(24)} ${String(l.eventsPerSec).padStart(7)} events/s  p50 ${l.latencyMs.p50} p99 ${l.latencyMs.p99} max ${Math.round(l.latencyMs.max)} ms` +
       `  late ${l.late} dropped ${l.dropped} timeouts ${l.timeouts} errors ${l.errors}  RSS ${r.peakRssMb} MB` +
       `  cpu srv ${cpu.serverCores?.toFixed(2) ?? '–'} pg ${cpu.postgresCores?.toFixed(2) ?? '–'} gen ${cpu.generatorCores.toFixed(2)} other ${cpu.otherCores?.toFixed(2) ?? '–'}` +
-      (r.walBytesPerEvent !== null ? `  WAL ${r.walBytesPerEvent} B/ev` : ''),
+      (r.walBytesPerEvent !== null ? `  WAL ${r.walBytesPerEvent} B/ev (cluster-wide)` : '') +
+      (r.commitsPerEvent !== null ? `  ${r.commitsPerEvent} commits/ev` : ''),
   );
   for (const e of l.errorSamples.slice(0, 2)) log(`      error sample: ${e}`);
   if (r.sql) log(`      SQL: ${r.sql.statementsPerEvent} statements per event; the database was busy ${Math.round(r.sql.dbBusyShare * 100)} % of the time (≥ 1 statement in flight)`);
@@ -219,7 +231,7 @@ async function benchEngine(engine: Engine, o: Options, pgUrl: string | null, tmp
   const profDir = o.profile ? path.join(os.tmpdir(), `vafa-bench-cpuprof-${RUN}-${engine}`) : undefined;
   const traceFile = o.traceSql ? path.join(tmpRoot, `sql-trace-${engine}.json`) : undefined;
   const server = await startServer({ engine, databaseUrl: pgUrl ?? undefined, dataDir, cpuProfDir: profDir, sqlTraceFile: traceFile });
-  log(`  server pid ${server.pid} ready in ${server.coldStartMs} ms (self-reported ${server.selfReportedReadyMs ?? '?'} ms), ${server.url}`);
+  log(`  server pid ${server.pid} ready in ${server.coldStartMs} ms (self-reported ${server.selfReportedReadyMs ?? '?'} ms, after its imports), RSS ${server.rssAtReadyMb ?? '?'} MB, ${server.url}`);
   const ctx: Ctx = { engine, server, target: { host: '127.0.0.1', port: server.port, apiKey: seeded.apiKey }, memberIds: seeded.memberIds, dbUrl: pgUrl };
   const scenarios: ScenarioResult[] = [];
   let sustainable: number | null = null;
@@ -277,6 +289,8 @@ async function benchEngine(engine: Engine, o: Options, pgUrl: string | null, tmp
       members: o.members,
       coldStartMs: server.coldStartMs,
       coldStartExistingMs,
+      selfReportedReadyMs: server.selfReportedReadyMs,
+      rssAtReadyMb: server.rssAtReadyMb,
       scenarios,
       vmHwmMb: Math.round(hwm * 10) / 10,
       serverExit: exitCode,
@@ -341,7 +355,17 @@ function evaluate(runs: EngineRun[], base: BaselineResult[]): { targets: Target[
   const pgSingle = singleBest(pgRun);
   const pgBatch = best(pgRun, 'batch');
   const ratio = (a: number | null, b: number | null) => (a !== null && b ? Math.round((a / b) * 100) / 100 : null);
+  const ceil = (r: EngineRun | undefined, sc: ScenarioResult['scenario']) => {
+    const xs = (r?.scenarios ?? []).filter((x) => x.scenario === sc && x.cpuCeilingPerSec !== null).map((x) => x.cpuCeilingPerSec!);
+    return xs.length ? Math.max(...xs) : null;
+  };
+  const baseCeil = (form: BaselineResult['form']) => {
+    const xs = base.filter((b) => b.form === form && b.cpuCeilingPerSec).map((b) => b.cpuCeilingPerSec!);
+    return xs.length ? Math.max(...xs) : null;
+  };
   const ratios = {
+    ceilingSingleVsTx: ratio(ceil(pgRun, 'closed'), baseCeil('tx')),
+    ceilingBatchVsBatch: ratio(ceil(pgRun, 'batch'), baseCeil('batch')),
     singleVsTx: ratio(pgSingle, baseTx),
     singleVsCte: ratio(pgSingle, baseCte),
     singleVsPgbench: ratio(pgSingle, basePgbench),
@@ -380,15 +404,19 @@ async function main() {
   const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'vafa-bench-'));
   const machine = machineInfo();
   if (o.waitQuietS) {
-    const until = performance.now() + o.waitQuietS * 1000;
+    const since = performance.now();
+    let said = -Infinity;
     for (;;) {
       const busy = await backgroundLoad(3000);
-      if (busy === null || busy < 0.25) break;
-      if (performance.now() > until) {
+      if (busy === null || busy < o.quietCores) break;
+      if (performance.now() - since > o.waitQuietS * 1000) {
         log(`still ${busy.toFixed(2)} cores busy after ${o.waitQuietS} s of waiting; running anyway`);
         break;
       }
-      log(`waiting for a quiet machine: ${busy.toFixed(2)} cores busy with other work`);
+      if (performance.now() - said > 30_000) {
+        log(`waiting for a quiet machine: ${busy.toFixed(2)} cores busy with other work`);
+        said = performance.now();
+      }
     }
   }
   const background = await backgroundLoad(1000);
@@ -399,6 +427,7 @@ async function main() {
   const cleanup = async () => {
     if (cleaned) return;
     cleaned = true;
+    await stopAllServers();
     await dropDatabases().catch((e) => log(`could not drop bench databases: ${(e as Error).message}`));
     rmSync(tmpRoot, { recursive: true, force: true });
   };
@@ -443,7 +472,10 @@ async function main() {
   for (const r of runs) log(`${r.engine}: ${r.version.split(' on ')[0]}; max sustainable single-event rate (${r.sustainable.rule}): ${r.sustainable.ratePerSec ?? 'none of the rates tried'}${r.sustainable.ratePerSec ? '/s' : ''}`);
   if (all.length) log(`\n${scenarioTable(all)}`);
   const walRows = all.filter((r) => r.walBytesPerEvent !== null && r.scenario !== 'warmup');
-  if (walRows.length) log(`\nPostgreSQL per event: ${walRows.map((r) => `${r.name}: ${r.walBytesPerEvent} B WAL, ${r.commitsPerEvent} commits, outbox backlog after ${r.outboxBacklog}`).join('; ')}`);
+  if (walRows.length) {
+    log('\nPostgreSQL per event (commits and size: this database; WAL: the whole server, which other work shares):');
+    for (const r of walRows) log(`  ${r.name.padEnd(24)} ${String(r.commitsPerEvent).padStart(6)} commits  ${String(r.dbBytesPerEvent).padStart(6)} B on disk  ${String(r.walBytesPerEvent).padStart(7)} B WAL  outbox backlog after: ${r.outboxBacklog}`);
+  }
   if (base.length) log(`\n${baselineTable(base)}`);
   if (roundTrips) {
     log(`\nround trips per event (in-process EventService on PostgreSQL, sequential): single ${roundTrips.single.statementsPerEvent} statements, ${roundTrips.single.meanMsPerEvent} ms/event`);
@@ -460,6 +492,7 @@ async function main() {
     for (const f of profile.functions.slice(0, 15)) log(`    ${f.name.padEnd(70)} ${String(f.percent).padStart(5)} %`);
   }
   log(`\nengine ÷ baseline: single vs tx ${ratios.singleVsTx ?? '–'}, vs 1-round-trip cte ${ratios.singleVsCte ?? '–'}, vs pgbench ${ratios.singleVsPgbench ?? '–'}; batch vs batch ${ratios.batchVsBatch ?? '–'}`);
+  log(`engine ÷ baseline by CPU ceiling (robust to other load on the machine): single (closed loop) vs tx ${ratios.ceilingSingleVsTx ?? '–'}; batch vs batch ${ratios.ceilingBatchVsBatch ?? '–'}`);
   log('\n== targets (informative; the run never fails on them) ==');
   log(targetsTable(targets));
 

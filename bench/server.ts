@@ -14,6 +14,14 @@ import { BENCH_SECRET } from './seed.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+const children = new Set<ChildProcess>();
+
+/** Ctrl-C: no server child may outlive the bench. */
+export async function stopAllServers(): Promise<void> {
+  for (const c of children) c.kill('SIGKILL');
+  children.clear();
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -42,8 +50,10 @@ export interface RunningServer {
   port: number;
   /** spawn → /readyz answers 200 */
   coldStartMs: number;
-  /** what the server says about itself ("ready in N ms") */
+  /** what the server says about itself ("ready in N ms"), timed from after its imports */
   selfReportedReadyMs: number | null;
+  /** VmRSS right after ready, before any load */
+  rssAtReadyMb: number | null;
   memory: MemorySampler;
   /** cumulative SQL statement counts and times (with sqlTraceFile), or null */
   sqlSnapshot(): Promise<SqlTrace | null>;
@@ -134,6 +144,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   else delete env.DATABASE_URL;
   const t0 = performance.now();
   const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => {
@@ -167,6 +179,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     port,
     coldStartMs,
     selfReportedReadyMs: self ? Number(self[1]) : null,
+    rssAtReadyMb: (() => {
+      const m = procMemMb(child.pid!);
+      return m ? Math.round(m.rss * 10) / 10 : null;
+    })(),
     memory,
     stderrTail: () => stderr.slice(-3000),
     async sqlSnapshot() {

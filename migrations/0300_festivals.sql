@@ -55,12 +55,14 @@ create table festival_standings (
   member_id    text not null,
   value        bigint not null check (value >= 0),
   seq          bigint not null,
+  -- The participant's public entry ref, copied here so the top N is one index-only scan.
+  ref          text not null,
   primary key (club_id, festival_id, category, member_id)
 );
-create index festival_standings_rank on festival_standings (club_id, festival_id, category, value desc, seq, member_id);
+create index festival_standings_rank on festival_standings (club_id, festival_id, category, value desc, seq, member_id) include (ref);
 
 -- A maintained rank structure: how many members stand at each value (and in each block of
--- 1024 values), spread over 8 shards so concurrent earn transactions rarely meet on a row.
+-- 128 values), spread over 8 shards so concurrent earn transactions rarely meet on a row.
 -- "My rank" = 1 + members above = a sum over a few hundred rows, not a count over a million.
 create table festival_rank_counts (
   club_id      text not null,
@@ -113,7 +115,7 @@ create table festival_draws (
   check (draw_at >= cutoff_at)
 );
 create index festival_draws_festival on festival_draws (club_id, festival_id, cutoff_at);
-create index festival_draws_due on festival_draws (draw_at) where status <> 'drawn';
+create index festival_draws_due on festival_draws (cutoff_at) where status <> 'drawn';
 
 -- The frozen eligibility list. ref is compared bytewise (COLLATE "C") so the primary key
 -- reads back in the canonical order of docs/draws.md.
@@ -136,9 +138,15 @@ create table festival_draw_winners (
   member_id    text not null,
   chances      bigint not null,
   prize        jsonb,
+  -- A prize naming a reward is fulfilled through the rewards module (a redemption):
+  -- none (nothing to fulfil here) | pending → fulfilled | failed.
+  fulfilment   text not null default 'none' check (fulfilment in ('none', 'pending', 'fulfilled', 'failed')),
+  redemption_id text,
+  fulfilment_detail text,
   created_at   timestamptz not null default now(),
   primary key (club_id, draw_id, rank)
 );
+create index festival_draw_winners_pending on festival_draw_winners (created_at) where fulfilment = 'pending';
 create index festival_draw_winners_member on festival_draw_winners (club_id, festival_id, member_id);
 
 -- Chances bought for one draw: club points staked ("5 points = 1 chance", spent in the same

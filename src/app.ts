@@ -86,7 +86,11 @@ export function buildServices(deps: Omit<AppDeps, 'web'>): Services {
   const referrals = new ReferralService(db, ledger, catalogChanged);
   const rules: RulesService = new RulesService(db, deps.clock, tiers, referrals);
   // Festivals (issue 5) wrap the rules: festival score for participants, counters, badges.
-  const festivals = new FestivalService({ db, clock: deps.clock, secrets: deps.secrets, clubs, members, ledger });
+  const festivals = new FestivalService({
+    db, clock: deps.clock, secrets: deps.secrets, clubs, members, ledger,
+    // Draw prizes that name a reward are fulfilled as redemptions of it (keyed: a retry is a replay).
+    redeemPrize: (clubId, memberId, rewardId, key) => rewards.redeem(clubId, memberId, { rewardId }, { actor: 'system:festivals', idempotency: { key, requestHash: key } }),
+  });
   const games = new GameService(db, deps.clock);
   events.setEarn(games.composeEarn(festivals.composeEarn(rules.earn)));
   rewards.setDrawTicketHook(festivals.drawTicketHook);

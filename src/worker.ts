@@ -18,13 +18,19 @@ export function startWorker(db: Db, clock: Clock, services: Services, logger: Lo
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
   let ticks = 0;
+  // A full outbox batch means more are waiting: go again at once instead of sleeping, or
+  // delivery is capped at one batch per interval (100 messages/s) however busy the club.
+  const batch = 100;
+  let backlog = false;
   const tick = async () => {
+    backlog = false;
     try {
       // Signed webhooks and reward notices first; everything else to the notifier.
       const sent = await dispatchDue(db, async (m) => {
         if (!(await services.webhooks.handle(m)) && !(await services.rewards.handleOutbox(m))) await services.notifier.handle(m);
         await services.occasions.deliver(m); // occasion.* messages carry their Persian text
-      }, clock.now());
+      }, clock.now(), batch);
+      backlog = sent.sent + sent.failed >= batch;
       if (sent.failed) logger.warn(sent, 'outbox: some messages failed, will retry');
       // Expiry and stale holds are cheaper to check less often.
       if (ticks++ % 30 === 0) {
@@ -45,7 +51,7 @@ export function startWorker(db: Db, clock: Clock, services: Services, logger: Lo
     while (!stopped) {
       running = tick();
       await running;
-      await new Promise((r) => setTimeout(r, interval).unref());
+      if (!backlog) await new Promise((r) => setTimeout(r, interval).unref());
     }
   };
   void loop();

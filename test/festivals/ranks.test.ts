@@ -1,6 +1,6 @@
 /**
  * The maintained rank structure stays equal to a recount: random batches (members repeated
- * inside a batch, values crossing 1024-wide blocks, two categories) through the real earn
+ * inside a batch, values crossing 128-wide blocks, two categories) through the real earn
  * path, then every member's rank from the structure against a brute-force rank, and the
  * structure against one rebuilt from the standings.
  */

@@ -193,6 +193,47 @@ describeEngines('festivals: codes and rules', (engine) => {
     expect((await v.services.festivals.tick()).decided).toBe(0);
   });
 
+  test('prizes naming a reward are redeemed for the winner; draw tickets from the rewards module enter staked draws', async () => {
+    clock.set(START);
+    const c = await makeClub(v);
+    const f = await festival(v, c, { staking: { pointsPerChance: 5 } });
+    const coupon = await call(v, 'POST', '/api/v1/rewards', c.ownerToken, { type: 'coupon', title: { fa: 'کد تخفیف جایزه', en: 'Prize code' }, costPoints: 0, config: { codes: { source: 'pattern', pattern: 'WIN-######' } } });
+    expect(coupon.status, JSON.stringify(coupon.json)).toBe(201);
+    const ticket = await call(v, 'POST', '/api/v1/rewards', c.ownerToken, { type: 'draw_ticket', title: { fa: 'بلیت قرعه‌کشی', en: 'Draw ticket' }, costPoints: 10, config: { festivalId: f.id } });
+    expect(ticket.status, JSON.stringify(ticket.json)).toBe(201);
+    const [a, b] = [await enrol(v, c, 1), await enrol(v, c, 2)];
+    const [ta, tb] = [await memberToken(v, c, 1), await memberToken(v, c, 2)];
+    for (const [id, tok] of [[a, ta], [b, tb]] as const) {
+      await v.services.ledger.adjust(c.clubId, id, { points: 100, reason: 'test funds' }, { actor: 'test' });
+      await call(v, 'POST', `/api/v1/me/festivals/${f.id}/join`, tok);
+    }
+    const noDraw = await call(v, 'POST', '/api/v1/me/redemptions', ta, { rewardId: ticket.json.id, quantity: 2 }, idem());
+    expect(noDraw.json.code).toBe('no_open_draw');
+    expect((await v.services.ledger.balance(c.clubId, a, 'points')).available).toBe(100); // refused: nothing taken
+
+    const d = await call(v, 'POST', `/api/v1/festivals/${f.id}/draws`, c.ownerToken, {
+      title: { fa: 'بلیتی' }, cutoffAt: '1404/01/18', winners: 2, minScore: 0, chances: { basis: 'staked' },
+      prizes: [{ fromRank: 1, toRank: 2, title: { fa: 'کد تخفیف' }, rewardId: coupon.json.id }],
+    });
+    expect(d.status, JSON.stringify(d.json)).toBe(201);
+    const bought = await call(v, 'POST', '/api/v1/me/redemptions', ta, { rewardId: ticket.json.id, quantity: 3 }, idem());
+    expect(bought.status, JSON.stringify(bought.json)).toBe(201);
+    expect((await v.services.ledger.balance(c.clubId, a, 'points')).available).toBe(70);
+    await call(v, 'POST', `/api/v1/me/festivals/${f.id}/stakes`, tb, { points: 5 });
+    const mine = await call(v, 'GET', `/api/v1/me/festivals/${f.id}`, ta);
+    expect(mine.json.draws[0].stakedChances).toBe(3);
+
+    clock.set(new Date('2025-04-07T00:00:00Z'));
+    const run = await call(v, 'POST', `/api/v1/draws/${d.json.id}/run`, c.ownerToken);
+    expect(run.json).toMatchObject({ status: 'drawn', entryCount: 2, totalChances: 4 });
+    const op = await call(v, 'GET', `/api/v1/draws/${d.json.id}`, c.ownerToken);
+    expect(op.json.winnerList).toHaveLength(2);
+    for (const w of op.json.winnerList) expect(w).toMatchObject({ fulfilment: 'fulfilled', redemptionId: expect.stringMatching(/^rdm_/) });
+    const codes = await call(v, 'GET', '/api/v1/me/redemptions', ta);
+    expect(JSON.stringify(codes.json)).toMatch(/WIN-\d{6}/);
+    expect(await v.services.festivals.fulfilPrizes()).toBe(0); // nothing left; a retry would be a replay
+  });
+
   test('festival rules of the rules engine: kept for participants, dropped for others', async () => {
     clock.set(START);
     const c = await makeClub(v);

@@ -60,7 +60,7 @@ const scenarios: Scenario[] = [
     name: 'earn: a purchase earns base-rate points (floored), available at once; custom events and tiny purchases earn nothing',
     steps: [
       { op: 'purchase', m: 'ali', id: 'p1', rials: 1_234_567, points: 123 },
-      { op: 'event', m: 'ali', id: 'visit-1', type: 'store_visit', points: 0 },
+      { op: 'event', m: 'ali', id: 'visit-1', type: 'app_login', points: 0 },
       { op: 'purchase', m: 'ali', id: 'p2', rials: 9_999, points: 0 },
       { op: 'balance', m: 'ali', balance: 123, available: 123, pending: 0 },
       { op: 'system', accounts: { 'system:issued': -123 } },
@@ -153,7 +153,7 @@ const scenarios: Scenario[] = [
       { op: 'balance', m: 'ali', balance: 0 },
       { op: 'refund', m: 'ali', id: 'r3', of: 'p1', rials: 1, code: 'refund_exceeds_purchase' },
       { op: 'refund', m: 'ali', id: 'r4', of: 'no-such-purchase', rials: 1, code: 'event_not_found' },
-      { op: 'event', m: 'ali', id: 'visit', type: 'store_visit', points: 0 },
+      { op: 'event', m: 'ali', id: 'visit', type: 'app_login', points: 0 },
       { op: 'refund', m: 'ali', id: 'r5', of: 'visit', rials: 1, code: 'not_a_purchase' },
       { op: 'refund', m: 'sara', id: 'r6', of: 'p1', rials: 0, code: 'validation_failed' }, // another member's purchase
       { op: 'system', accounts: { 'system:issued': -100, 'system:reversed': 100 } },

@@ -51,13 +51,19 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ k: fc.constant('convert' as const), m: member, points }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('adjust' as const), m: member, points: fc.integer({ min: -200, max: 200 }).filter((n) => n !== 0), expiresInDays: fc.option(fc.integer({ min: 1, max: 90 })) }) },
 );
-const settingsArb = fc.record({
-  members: fc.integer({ min: 3, max: 4 }),
-  pendingDays: fc.constantFrom(0, 0, 3, 14),
-  expiryMonths: fc.constantFrom(0, 1, 3, 12),
-  allowTransfers: fc.boolean(),
-  pointValueRials: fc.integer({ min: 1, max: 5_000 }),
-});
+/**
+ * Club profiles. Runs share the club of their profile (each run brings fresh members), so
+ * a club's ledger grows over many runs and verifyLedger checks all of it; it also keeps
+ * per-club caches warm, which keeps the default run short.
+ */
+const PROFILES = [
+  { pendingDays: 0, expiryMonths: 1, allowTransfers: true, pointValueRials: 1000 },
+  { pendingDays: 0, expiryMonths: 0, allowTransfers: false, pointValueRials: 1 },
+  { pendingDays: 3, expiryMonths: 3, allowTransfers: true, pointValueRials: 2500 },
+  { pendingDays: 14, expiryMonths: 12, allowTransfers: true, pointValueRials: 1000 },
+  { pendingDays: 3, expiryMonths: 1, allowTransfers: false, pointValueRials: 4999 },
+];
+const settingsArb = fc.record({ members: fc.integer({ min: 3, max: 4 }), profile: fc.nat({ max: PROFILES.length - 1 }) });
 
 describeEngines('ledger property: random operations keep every invariant', (engine) => {
   let v: TestVafa;
@@ -69,13 +75,15 @@ describeEngines('ledger property: random operations keep every invariant', (engi
 
   it(`${RUNS} runs × ${OPS} operations`, async () => {
     let runs = 0;
+    const clubs = new Map<number, string>();
     const tally: Record<string, number> = {};
     await fc.assert(
       fc.asyncProperty(settingsArb, fc.array(opArb, { minLength: OPS, maxLength: OPS }), async (settings, ops) => {
-        runs++;
+        const run = ++runs;
         clock.set(EPOCHS.property);
-        const { members: n, ...clubSettings } = settings;
-        const clubId = await newClub(v, clubSettings);
+        const n = settings.members;
+        let clubId = clubs.get(settings.profile);
+        if (!clubId) clubs.set(settings.profile, (clubId = await newClub(v, PROFILES[settings.profile]!)));
         const club = (await v.services.clubs.get(clubId)) as Club;
         const members: string[] = [];
         for (let i = 0; i < n; i++) members.push(await newMember(v, clubId));
@@ -95,7 +103,7 @@ describeEngines('ledger property: random operations keep every invariant', (engi
         for (const op of ops) {
           switch (op.k) {
             case 'earn': {
-              const eventId = `e${++seq}`;
+              const eventId = `e${run}-${++seq}`;
               const r = await E.ingestOne(club, { eventId, type: 'purchase', member: { id: m(op.m) }, amountRials: op.rials }, null);
               outcome(op, r, ['ok']);
               if (r.ok) {
@@ -118,7 +126,7 @@ describeEngines('ledger property: random operations keep every invariant', (engi
               const p = purchases[op.p % purchases.length]!;
               const left = p.rials - p.refundedRials;
               const rials = op.how === 'rest' ? left : op.how === 'over' ? left + 1 : Math.max(0, Math.floor(left * op.frac));
-              const r = await E.ingestOne(club, { eventId: `r${++seq}`, type: 'refund', refundOf: p.eventId, member: { id: p.memberId }, amountRials: rials }, null);
+              const r = await E.ingestOne(club, { eventId: `r${run}-${++seq}`, type: 'refund', refundOf: p.eventId, member: { id: p.memberId }, amountRials: rials }, null);
               outcome(op, r, op.how === 'over' ? ['refund_exceeds_purchase'] : ['ok']);
               if (r.ok) {
                 const { reversed, unrecovered } = r.value;

@@ -11,7 +11,7 @@ import type { Clock } from '../../platform/clock.js';
 import { randomToken, sha256 } from '../../platform/crypto.js';
 import type { Principal, Role } from '../../platform/http/principal.js';
 import { newId } from '../../platform/ids.js';
-import { normalizeMobile } from '../../platform/persian.js';
+import { normalizeDigits, normalizeMobile } from '../../platform/persian.js';
 import { fail, ok, type Result } from '../../platform/result.js';
 import type { SmsChannel } from '../../platform/sms.js';
 import type { Club, ClubService } from '../clubs/index.js';
@@ -249,7 +249,7 @@ export class AccessService {
       if (failures >= OTP.failuresPerHour) return 'locked' as const;
       const latest = rows.rows[0];
       if (!latest || latest.used_at || new Date(latest.expires_at) <= now || latest.attempts >= OTP.attemptsPerCode) return 'invalid' as const;
-      if (latest.code_hash !== sha256(`${club.id}:${mobile}:${code.trim()}`)) {
+      if (latest.code_hash !== sha256(`${club.id}:${mobile}:${normalizeDigits(code).trim()}`)) {
         await tx.updateTable('otp_codes').set({ attempts: latest.attempts + 1 }).where('id', '=', latest.id).execute();
         return 'invalid' as const;
       }

@@ -70,8 +70,9 @@ export class GroupCommitter<I, O> {
     try {
       const outs = await this.commitGroup(group, batch.map((p) => p.input));
       batch.forEach((p, i) => p.resolve(outs[i]!));
-    } catch (e) {
-      if (batch.length === 1) return batch[0]!.reject(e);
+    } catch {
+      // Alone too, a failed group is redone in its own transaction: e.g. a key another
+      // transaction claimed meanwhile is then replayed instead of failing the request.
       this.stats.fallbacks++;
       await Promise.all(
         batch.map((p) =>

@@ -47,6 +47,8 @@ export const CategorySchema = z
     name: Localized.optional(),
     eventType: EventType,
     measure: z.enum(['count', 'amount']).default('count'),
+    /** For `amount`: counted in whole units of this many rials (default 10,000 = 1,000 toman), floored per event. */
+    perRials: z.number().int().min(1).max(1e12).default(10_000),
   })
   .strict();
 export type Category = z.infer<typeof CategorySchema>;
@@ -158,16 +160,20 @@ export function indicatorScore(indicators: readonly Indicator[], e: ScoredEvent)
   return Number.isSafeInteger(total) ? total : 0;
 }
 
-/** What one event adds to a performance category (0 when it does not count). */
+/**
+ * What one event adds to a performance category (0 when it does not count). Amounts count
+ * in whole units (of `perRials`), which also keeps values in the range the rank structure's
+ * blocks are sized for.
+ */
 export function categoryDelta(c: Category, e: ScoredEvent): number {
   if (c.eventType !== e.type) return 0;
-  return c.measure === 'count' ? 1 : Math.max(0, Math.floor(e.amountRials ?? 0));
+  return c.measure === 'count' ? 1 : Math.max(0, Math.floor((e.amountRials ?? 0) / c.perRials));
 }
 
 // ───────────────────────────── ranks ─────────────────────────────
 
 /** Width of a block of values in the rank structure (also in migrations/0301), and how many shards spread the counts. */
-export const RANK_BLOCK = 1024;
+export const RANK_BLOCK = 128;
 export const RANK_SHARDS = 8;
 export const blockOf = (value: number): number => Math.floor(value / RANK_BLOCK);
 /** Member ids end in random hex (UUIDv7), so the last digit spreads members evenly. */

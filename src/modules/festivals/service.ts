@@ -113,6 +113,12 @@ export interface FestivalDeps {
   clubs: ClubService;
   members: MemberService;
   ledger: LedgerService;
+  /**
+   * Fulfils a prize that names a reward, through the rewards module's door (a redemption of
+   * that reward for the winner; the key makes a retry return the first outcome). Absent:
+   * prizes are only announced (outbox `draw.won`).
+   */
+  redeemPrize?: (clubId: string, memberId: string, rewardId: string, idempotencyKey: string) => Promise<Result<{ id: string }>>;
   randomBytes?: (n: number) => Buffer;
   /** How long another process's new festival may take to reach this one's earn path. */
   cacheTtlMs?: number;
@@ -240,6 +246,8 @@ export class FestivalService implements FestivalSource {
           return ok(participantView(festivalId, again!, false));
         }
         await enqueue(tx, [{ clubId: club.id, topic: 'festival.joined', payload: { festivalId, memberId, entryRef: mine.entryRef } }]);
+        // An operator or a system enrolling someone is an operator action: audited.
+        if (!ctx.actor.startsWith('member:')) await audit(tx, { clubId: club.id, actor: ctx.actor, action: 'festival.member_enrolled', target: festivalId, after: { memberId, entryRef: mine.entryRef }, requestId: ctx.requestId });
         return ok({ ...mine, created: true });
       }),
     );
@@ -364,7 +372,7 @@ export class FestivalService implements FestivalSource {
     const category = opts.category ?? SCORE_CATEGORY;
     if (category !== SCORE_CATEGORY && !f.categories.some((c) => c.key === category)) return fail('category_not_found', `categories: ${[SCORE_CATEGORY, ...f.categories.map((c) => c.key)].join(', ')}`);
     const top = await store.topStandings(this.db, clubId, festivalId, category, opts.limit);
-    const items = competitionRanks(top).map((t) => ({ rank: t.rank, ref: entryRef(t.mobileMasked, t.entryCode), value: t.value, ...(opts.withMemberIds ? { memberId: t.memberId } : {}) }));
+    const items = competitionRanks(top).map((t) => ({ rank: t.rank, ref: t.ref, value: t.value, ...(opts.withMemberIds ? { memberId: t.memberId } : {}) }));
     let ranked = 0;
     let me: LeaderboardView['me'];
     if (opts.memberId) {
@@ -546,11 +554,14 @@ export class FestivalService implements FestivalSource {
     return ok({ items: (await store.listDraws(this.db, clubId, festivalId)).map((d) => this.drawView(d)) });
   }
 
-  async getDraw(clubId: string, drawId: string): Promise<Result<DrawView & { winnerList: { rank: number; ref: string; memberId: string; chances: number; prize: Prize | null }[] }>> {
+  async getDraw(clubId: string, drawId: string): Promise<Result<DrawView & { winnerList: { rank: number; ref: string; memberId: string; chances: number; prize: Prize | null; fulfilment: string; redemptionId: string | null }[] }>> {
     const d = await store.findDraw(this.db, clubId, drawId);
     if (!d) return fail('draw_not_found');
     const winners = await store.listWinners(this.db, clubId, drawId);
-    return ok({ ...this.drawView(d), winnerList: winners.map((w) => ({ rank: w.rank, ref: w.ref, memberId: w.member_id, chances: Number(w.chances), prize: store.parseJson<Prize | null>(w.prize) })) });
+    return ok({
+      ...this.drawView(d),
+      winnerList: winners.map((w) => ({ rank: w.rank, ref: w.ref, memberId: w.member_id, chances: Number(w.chances), prize: store.parseJson<Prize | null>(w.prize), fulfilment: w.fulfilment, redemptionId: w.redemption_id })),
+    });
   }
 
   /**
@@ -590,8 +601,27 @@ export class FestivalService implements FestivalSource {
         return ok(null);
       });
       d = (await store.findDraw(this.db, club.id, drawId))!;
+      await this.fulfilPrizes({ clubId: club.id, drawId });
     }
     return ok(this.drawView(d));
+  }
+
+  /**
+   * Prizes that name a reward become redemptions in the rewards module, after the draw has
+   * committed (its own transaction). Pending ones are retried by the worker's tick; the
+   * idempotency key (draw + rank) makes a retry return the first outcome, never a second prize.
+   */
+  async fulfilPrizes(only?: { clubId: string; drawId: string }): Promise<number> {
+    if (!this.d.redeemPrize) return 0;
+    let done = 0;
+    for (const w of await store.pendingPrizes(this.db, 100, only)) {
+      const prize = store.parseJson<Prize | null>(w.prize);
+      if (!prize?.rewardId) continue;
+      const r = await this.d.redeemPrize(w.club_id, w.member_id, prize.rewardId, `draw-prize:${w.draw_id}:${w.rank}`);
+      await store.setFulfilment(this.db, w.club_id, w.draw_id, w.rank, r.ok ? 'fulfilled' : 'failed', r.ok ? r.value.id : null, r.ok ? null : `${r.code}${r.detail ? `: ${r.detail}` : ''}`);
+      if (r.ok) done++;
+    }
+    return done;
   }
 
   /**
@@ -748,6 +778,7 @@ export class FestivalService implements FestivalSource {
       const r = await this.syncEnrolment(club, f.id);
       if (r.ok) enrolled += r.value.enrolled;
     }
+    await this.fulfilPrizes();
     for (const f of await store.festivalsToDecide(this.db, now)) {
       const club = await this.d.clubs.get(f.club_id);
       if (!club) continue;

@@ -220,44 +220,29 @@ export interface StandingRow {
   memberId: string;
   value: number;
   seq: number;
-  mobileMasked: string;
-  entryCode: string;
+  ref: string;
 }
 
-/** The first `limit` of a category, in listing order: value desc, who got there first, member id. */
+/** The first `limit` of a category, in listing order: value desc, who got there first, member id. One index-only scan. */
 export async function topStandings(db: Executor, clubId: string, festivalId: string, category: string, limit: number): Promise<StandingRow[]> {
-  const r = await sql<{ member_id: string; value: number; seq: number; mobile_masked: string; entry_code: string }>`
-    select s.member_id, s.value, s.seq, p.mobile_masked, p.entry_code
-    from festival_standings s
-    join festival_participants p on p.club_id = s.club_id and p.festival_id = s.festival_id and p.member_id = s.member_id
-    where s.club_id = ${clubId} and s.festival_id = ${festivalId} and s.category = ${category} and s.value > 0
-    order by s.value desc, s.seq, s.member_id
+  const r = await sql<{ member_id: string; value: number; seq: number; ref: string }>`
+    select member_id, value, seq, ref from festival_standings
+    where club_id = ${clubId} and festival_id = ${festivalId} and category = ${category} and value > 0
+    order by value desc, seq, member_id
     limit ${limit}`.execute(db);
-  return r.rows.map((x) => ({ memberId: x.member_id, value: Number(x.value), seq: Number(x.seq), mobileMasked: x.mobile_masked, entryCode: x.entry_code }));
+  return r.rows.map((x) => ({ memberId: x.member_id, value: Number(x.value), seq: Number(x.seq), ref: x.ref }));
 }
 
 /**
- * A member's value and competition rank in a category from the rank structure: members in
- * higher blocks + members at higher values inside the member's block. Also the number of
- * ranked members (value > 0). Null value = not ranked yet.
+ * A member's value and competition rank in a category from the rank structure (the
+ * function festival_rank, migrations/0301): members in higher blocks + members at higher
+ * values inside the member's block; and the number of ranked members (value > 0).
  */
 export async function standingOf(db: Executor, clubId: string, festivalId: string, category: string, memberId: string): Promise<{ value: number; seq: number | null; above: number; ranked: number }> {
-  const r = await sql<{ value: number | null; seq: number | null; above: number; ranked: number }>`
-    with me as (
-      select value, seq from festival_standings
-      where club_id = ${clubId} and festival_id = ${festivalId} and category = ${category} and member_id = ${memberId}
-    )
-    select (select value from me) as value, (select seq from me) as seq,
-      coalesce((select sum(members) from festival_rank_blocks b
-                where b.club_id = ${clubId} and b.festival_id = ${festivalId} and b.category = ${category}
-                  and b.block > (select value from me) / ${BLOCK}), 0)::bigint
-      + coalesce((select sum(members) from festival_rank_counts c
-                  where c.club_id = ${clubId} and c.festival_id = ${festivalId} and c.category = ${category}
-                    and c.value > (select value from me) and c.value < ((select value from me) / ${BLOCK} + 1) * ${BLOCK}), 0)::bigint as above,
-      coalesce((select sum(members) from festival_rank_blocks b
-                where b.club_id = ${clubId} and b.festival_id = ${festivalId} and b.category = ${category}), 0)::bigint as ranked`.execute(db);
+  const r = await sql<{ my_value: number | null; my_seq: number | null; above: number | null; ranked: number }>`
+    select my_value, my_seq, above, ranked from festival_rank(${clubId}, ${festivalId}, ${category}, ${memberId})`.execute(db);
   const row = r.rows[0]!;
-  return { value: Number(row.value ?? 0), seq: row.seq === null ? null : Number(row.seq), above: Number(row.above), ranked: Number(row.ranked) };
+  return { value: Number(row.my_value ?? 0), seq: row.my_seq === null ? null : Number(row.my_seq), above: Number(row.above ?? 0), ranked: Number(row.ranked) };
 }
 
 /** Recomputes the rank structure of a festival from its standings (repair, bulk loads). */
@@ -356,7 +341,7 @@ export async function setDrawStatus(db: Executor, clubId: string, id: string, st
 export async function dueDraws(db: Executor, now: Date): Promise<{ id: string; club_id: string }[]> {
   return (await sql<{ id: string; club_id: string }>`
     select id, club_id from festival_draws
-    where status <> 'drawn' and (cutoff_at <= ${now})
+    where (status = 'scheduled' and cutoff_at <= ${now}) or (status = 'snapshotted' and draw_at <= ${now})
     order by cutoff_at, id limit 20`.execute(db)).rows;
 }
 
@@ -391,9 +376,13 @@ export async function snapshotEntries(tx: Tx, d: DrawRow, inactive: string[]): P
  * one text value: a million rows as objects cost seconds in the driver, one string does not.
  */
 export async function readEntries(db: Executor, clubId: string, drawId: string): Promise<{ ref: string; chances: number }[]> {
+  // The subquery walks the primary key in order (no sort of a million rows, no spill to
+  // disk); string_agg keeps its input order. Should a plan ever reorder, drawWinners checks
+  // the order and sorts, so the result stays right either way.
   const r = await sql<{ list: string | null }>`
-    select string_agg(ref || E'\\t' || chances::text, E'\\n' order by ref) as list
-    from festival_draw_entries where club_id = ${clubId} and draw_id = ${drawId}`.execute(db);
+    select string_agg(ref || E'\\t' || chances::text, E'\\n') as list from (
+      select ref, chances from festival_draw_entries where club_id = ${clubId} and draw_id = ${drawId} order by ref
+    ) e`.execute(db);
   const text = r.rows[0]?.list;
   if (!text) return [];
   const lines = text.split('\n');
@@ -425,24 +414,48 @@ export interface WinnerRow {
   member_id: string;
   chances: number;
   prize: unknown;
+  fulfilment: 'none' | 'pending' | 'fulfilled' | 'failed';
+  redemption_id: string | null;
 }
 
 export async function insertWinners(tx: Tx, clubId: string, drawId: string, festivalId: string, rows: { rank: number; ref: string; memberId: string; chances: number; prize: Prize | null }[], now: Date): Promise<void> {
   if (!rows.length) return;
   await tx
     .insertInto('festival_draw_winners')
-    .values(rows.map((w) => ({ club_id: clubId, draw_id: drawId, festival_id: festivalId, rank: w.rank, ref: w.ref, member_id: w.memberId, chances: w.chances, prize: w.prize ? JSON.stringify(w.prize) : null, created_at: now })))
+    .values(rows.map((w) => ({
+      club_id: clubId, draw_id: drawId, festival_id: festivalId, rank: w.rank, ref: w.ref, member_id: w.memberId, chances: w.chances,
+      prize: w.prize ? JSON.stringify(w.prize) : null, fulfilment: w.prize?.rewardId ? 'pending' : 'none', created_at: now,
+    })))
     .execute();
 }
 
 export async function listWinners(db: Executor, clubId: string, drawId: string): Promise<WinnerRow[]> {
   return (await db
     .selectFrom('festival_draw_winners')
-    .select(['rank', 'ref', 'member_id', 'chances', 'prize'])
+    .select(['rank', 'ref', 'member_id', 'chances', 'prize', 'fulfilment', 'redemption_id'])
     .where('club_id', '=', clubId)
     .where('draw_id', '=', drawId)
     .orderBy('rank')
     .execute()) as WinnerRow[];
+}
+
+/** Prizes waiting for the rewards module, oldest first (optionally of one draw). */
+export async function pendingPrizes(db: Executor, limit: number, draw?: { clubId: string; drawId: string }) {
+  return (await sql<{ club_id: string; draw_id: string; rank: number; member_id: string; prize: unknown }>`
+    select club_id, draw_id, rank, member_id, prize from festival_draw_winners
+    where fulfilment = 'pending' ${draw ? sql`and club_id = ${draw.clubId} and draw_id = ${draw.drawId}` : sql``}
+    order by created_at, draw_id, rank limit ${limit}`.execute(db)).rows;
+}
+
+export async function setFulfilment(db: Executor, clubId: string, drawId: string, rank: number, status: 'fulfilled' | 'failed', redemptionId: string | null, detail: string | null): Promise<void> {
+  await db
+    .updateTable('festival_draw_winners')
+    .set({ fulfilment: status, redemption_id: redemptionId, fulfilment_detail: detail })
+    .where('club_id', '=', clubId)
+    .where('draw_id', '=', drawId)
+    .where('rank', '=', rank)
+    .where('fulfilment', '=', 'pending')
+    .execute();
 }
 
 export async function winsOf(db: Executor, clubId: string, festivalId: string, memberId: string) {

@@ -376,7 +376,7 @@ export class LedgerService {
           if (!d.ok) return d;
           posted = { entryId: d.value.entryId, memberId, points: input.points, balance: d.value.balance };
         }
-        await audit(tx, { clubId, actor: ctx.actor, action: 'ledger.adjusted', target: memberId, after: { points: input.points, unit, reason: input.reason, entryId: posted.entryId }, requestId: ctx.requestId });
+        await audit(tx, { clubId, actor: ctx.actor, action: 'ledger.adjusted', target: memberId, before: { balance: posted.balance - input.points }, after: { points: input.points, unit, reason: input.reason, entryId: posted.entryId, balance: posted.balance }, requestId: ctx.requestId });
         await enqueue(tx, [{ clubId, topic: 'points.adjusted', payload: { memberId, points: input.points, unit, reason: input.reason } }]);
         return ok(posted);
       }),

@@ -408,16 +408,21 @@ export class RewardService {
         out[i] = ok(res.value.value);
         if (!res.value.replayed && reward.stock !== null) taking.push({ idx: i, sp });
       }
-      if (taking.length) {
-        // 5. Stock last: the reward's row stays locked only until this commit.
+      // 5. Stock last: the reward's row stays locked only until this commit. A rollback to a
+      // savepoint releases the row locks taken after it — the stock row's too — so after one
+      // the row is locked and read again (someone may have taken stock meanwhile).
+      let want = taking;
+      while (want.length) {
         const left = await lockStock(tx, clubId, reward.id);
-        const taken = left === null ? taking.length : Math.min(left, taking.length);
-        if (taken < taking.length) {
-          if (items.length === 1) return fail('reward_out_of_stock');
-          await sql.raw(`rollback to savepoint ${taking[taken]!.sp}`).execute(tx);
-          for (const t of taking.slice(taken)) out[t.idx] = fail('reward_out_of_stock');
+        const taken = left === null ? want.length : Math.min(left, want.length);
+        if (taken === want.length) {
+          if (left !== null && !(await takeStock(tx, clubId, reward.id, taken))) throw new Error(`stock of ${reward.id} moved under its lock`);
+          break;
         }
-        if (taken > 0 && left !== null) await takeStock(tx, clubId, reward.id, taken);
+        if (items.length === 1) return fail('reward_out_of_stock');
+        await sql.raw(`rollback to savepoint ${want[taken]!.sp}`).execute(tx);
+        for (const t of want.slice(taken)) out[t.idx] = fail('reward_out_of_stock');
+        want = want.slice(0, taken);
       }
       return ok(true);
     }).then((r) => {
@@ -435,20 +440,27 @@ export class RewardService {
       {
         const id = newId('rdm');
         // 1. The member's balance rows first (the ledger locks them): points, then rials.
-        let hold: { id: string; allocations: Allocation[] } | null = null;
+        // Types fulfilled later (product, digital) hold the points until capture or release;
+        // types fulfilled here, in this same transaction, spend them at once — a hold captured
+        // in the transaction that made it is the same movement, with nine fewer round trips.
+        let hold: { id: string | null; allocations: Allocation[] } | null = null;
         if (points > 0) {
-          const h = await this.d.ledger.holdInTx(tx, clubId, memberId, { points, reference: `redemption:${id}`, ttlSeconds }, lctx);
+          const h = deferred
+            ? await this.d.ledger.holdInTx(tx, clubId, memberId, { points, reference: `redemption:${id}`, ttlSeconds }, lctx)
+            : await this.d.ledger.spendInTx(tx, clubId, memberId, { points, memo: `reward ${reward.id}`, meta: { redemptionId: id, rewardId: reward.id } }, lctx);
           if (!h.ok) return h;
-          hold = h.value;
+          hold = { id: 'id' in h.value ? h.value.id : null, allocations: h.value.allocations };
         } else {
           // Free rewards still serialise per member, so limits cannot be raced.
           await sql`select pg_advisory_xact_lock(hashtext(${`${clubId}:${memberId}`}))`.execute(tx);
         }
         let copayHoldId: string | null = null;
         if (copay > 0) {
-          const h = await this.d.ledger.holdInTx(tx, clubId, memberId, { points: copay, unit: 'rials', reference: `redemption:${id}`, ttlSeconds }, lctx);
+          const h = deferred
+            ? await this.d.ledger.holdInTx(tx, clubId, memberId, { points: copay, unit: 'rials', reference: `redemption:${id}`, ttlSeconds }, lctx)
+            : await this.d.ledger.spendInTx(tx, clubId, memberId, { points: copay, unit: 'rials', memo: `reward ${reward.id} co-payment`, meta: { redemptionId: id } }, lctx);
           if (!h.ok) return h.code === 'insufficient_points' ? fail('insufficient_wallet', h.detail, h.extra) : h;
-          copayHoldId = h.value.id;
+          copayHoldId = 'id' in h.value ? h.value.id : null;
         }
         // 2. Per-member limits, counted under that lock.
         const counts = await takenCounts(tx, clubId, memberId, priced.id, priced.limit_period ? periodRange(priced.limit_period as never, now, club.timeZone).start : null);
@@ -490,10 +502,6 @@ export class RewardService {
           })
           .returningAll()
           .executeTakeFirstOrThrow()) as RedemptionRow;
-        if (!deferred) {
-          const cap = await this.captureAll(tx, clubId, row, lctx);
-          if (!cap.ok) return cap;
-        }
         if (reward.type === 'wallet_credit') {
           await this.d.ledger.credit(tx, clubId, [{
             memberId, unit: 'rials', amount: detail.walletRials as number, kind: 'convert', source: SYSTEM.conversion,

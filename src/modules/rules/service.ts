@@ -135,6 +135,8 @@ export interface BacktestReport {
 }
 
 const EMPTY_USAGE: Usage = { points: 0, times: 0 };
+/** Trace reasons that no amount of usage can change: such a rule needs no usage row. */
+const SETTLED_WITHOUT_USAGE = new Set(['trigger_mismatch', 'outside_window', 'audience', 'below_minimum', 'condition_false', 'expression_error', 'zero_amount']);
 
 export class RulesService {
   private readonly compiled = new CompiledRuleCache();
@@ -175,6 +177,8 @@ export class RulesService {
       const c = this.compiled.compile(r.definition as never, { id: r.id, version: r.version });
       if (c.ok) rules.push(c.rule); // saved rules compiled at save time; a failure here is a bug, skipped
     }
+    // The engine's own order (priority desc, id, version): evaluate() then skips its sort.
+    rules.sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : a.version - b.version));
     const byTrigger = new Map<string, CompiledRule[]>();
     const limitedByTrigger = new Map<string, CompiledRule[]>();
     for (const r of rules) {
@@ -384,10 +388,22 @@ export class RulesService {
       }
     }
 
-    // Usage rows of limited rules that these events may fire: locked, in one statement.
+    // Usage rows of limited rules that these events may fire: locked, in one statement. A
+    // probe evaluation (usage taken as zero, the most permissive case) tells which limited
+    // rules pass their trigger, window, audience, minimum and condition; only their rows are
+    // locked (and created), so a club's many targeted, capped rules cost nothing on the
+    // events they do not match. The probe runs the limited rules alone: a rule another
+    // rule would stop or outrank still counts as live here, which only locks a row more.
     const keys: UsageKey[] = [];
     inputs.forEach((input, k) => {
-      for (const rule of cat.limitedByTrigger.get(input.event.type) ?? []) {
+      const limited = cat.limitedByTrigger.get(input.event.type);
+      if (!limited) return;
+      const f = facts.get(input.memberId);
+      if (!f) return;
+      const probe = evaluate({ rules: limited, event: toEarningEvent(input.event), member: contextOf(f, program, counters.get(f.id) ?? {}), club: { timeZone: tz }, usage: () => EMPTY_USAGE });
+      const live = new Set(probe.trace.filter((t) => !SETTLED_WITHOUT_USAGE.has(t.reason)).map((t) => t.ruleId));
+      for (const rule of limited) {
+        if (!live.has(rule.id)) continue;
         for (const l of rule.limits.perMember ?? []) keys.push({ ruleId: rule.id, memberId: input.memberId, periodKey: keyOf(k, l.period) });
         if (rule.limits.budgetPoints !== undefined) keys.push({ ruleId: rule.id, memberId: '', periodKey: 'budget' });
       }

@@ -54,15 +54,16 @@ export async function createHttp(deps: HttpDeps): Promise<App> {
     frameworkErrors: (err, _req, reply) =>
       sendProblem(reply as unknown as FastifyReply, 'validation_failed', err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is too long' : 'the URL is not valid (bad percent-encoding)'),
   });
-  // PostgreSQL text and jsonb cannot hold U+0000: refuse it at the door (400), not in the
-  // store (500). The raw-text test keeps the hot path at one substring search.
+  // PostgreSQL text cannot hold U+0000 and jsonb refuses lone UTF-16 surrogates (\ud800):
+  // refuse them at the door (400), not in the store (500). Both can only arrive escaped in
+  // the JSON text, so the hot path costs one cheap scan of the raw body.
   const parseJson = app.getDefaultJsonParser('error', 'ignore');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, text, done) => {
-    if (!(text as string).includes('\\u0000')) return parseJson(req, text as string, done);
+    if (!SUSPECT_ESCAPE.test(text as string)) return parseJson(req, text as string, done);
     parseJson(req, text as string, (err, body) => {
       if (err) return done(err, undefined);
-      if (hasNul(body)) return done(Object.assign(new Error('a string contains the NUL character (\\u0000)'), { statusCode: 400 }), undefined);
+      if (hasUnstorableText(body)) return done(Object.assign(new Error('a string contains a NUL character (\\u0000) or a lone surrogate (\\ud800–\\udfff)'), { statusCode: 400 }), undefined);
       done(null, body);
     });
   });
@@ -176,10 +177,12 @@ export async function createHttp(deps: HttpDeps): Promise<App> {
   return app;
 }
 
-function hasNul(v: unknown): boolean {
-  if (typeof v === 'string') return v.includes('\u0000');
-  if (Array.isArray(v)) return v.some(hasNul);
-  if (v && typeof v === 'object') return Object.entries(v).some(([k, x]) => k.includes('\u0000') || hasNul(x));
+const SUSPECT_ESCAPE = /\\u(0000|[dD][89a-fA-F])/;
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+function hasUnstorableText(v: unknown): boolean {
+  if (typeof v === 'string') return UNSTORABLE.test(v);
+  if (Array.isArray(v)) return v.some(hasUnstorableText);
+  if (v && typeof v === 'object') return Object.entries(v).some(([k, x]) => UNSTORABLE.test(k) || hasUnstorableText(x));
   return false;
 }
 

@@ -15,7 +15,11 @@ const AuditPage = lazy(() => import('./pages/AuditPage'));
 const OperatorsPage = lazy(() => import('./pages/OperatorsPage'));
 const RewardsPage = lazy(() => import('./pages/RewardsPage'));
 const RulesPage = lazy(() => import('./pages/RulesPage'));
-const UpcomingPage = lazy(() => import('./pages/UpcomingPage'));
+const TiersPage = lazy(() => import('./pages/TiersPage'));
+const FestivalsPage = lazy(() => import('./pages/FestivalsPage'));
+const FestivalNewPage = lazy(() => import('./pages/FestivalNewPage'));
+const FestivalPage = lazy(() => import('./pages/FestivalPage'));
+const DrawsPage = lazy(() => import('./pages/DrawsPage'));
 
 function PageLoader() {
   return (
@@ -30,6 +34,11 @@ function RequireSession({ children }: { children: ReactNode }) {
   const location = useLocation();
   if (!session) return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
   return <ClubProvider club={session.club}>{children}</ClubProvider>;
+}
+
+function RequireWrite({ children }: { children: ReactNode }) {
+  const { can } = useAdmin();
+  return can('write') ? <>{children}</> : <Navigate to="/festivals" replace />;
 }
 
 export function AdminApp() {
@@ -48,10 +57,12 @@ export function AdminApp() {
           <Route path="members" element={<MembersPage />} />
           <Route path="members/:id" element={<MemberPage />} />
           <Route path="rules" element={<RulesPage />} />
-          <Route path="tiers" element={<UpcomingPage section="tiers" />} />
+          <Route path="tiers" element={<TiersPage />} />
           <Route path="rewards" element={<RewardsPage />} />
-          <Route path="festivals" element={<UpcomingPage section="festivals" />} />
-          <Route path="draws" element={<UpcomingPage section="draws" />} />
+          <Route path="festivals" element={<FestivalsPage />} />
+          <Route path="festivals/new" element={<RequireWrite><FestivalNewPage /></RequireWrite>} />
+          <Route path="festivals/:id" element={<FestivalPage />} />
+          <Route path="draws" element={<DrawsPage />} />
           <Route path="api-keys" element={<ApiKeysPage />} />
           <Route path="settings" element={<SettingsPage />} />
           <Route path="audit" element={<AuditPage />} />

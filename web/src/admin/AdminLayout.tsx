@@ -36,10 +36,10 @@ const SECTIONS: { title: MessageKey; items: Item[] }[] = [
     title: 'nav.section.program',
     items: [
       { to: '/rules', label: 'nav.rules', icon: <IconRules /> },
-      { to: '/tiers', label: 'nav.tiers', icon: <IconTiers />, soon: true },
+      { to: '/tiers', label: 'nav.tiers', icon: <IconTiers /> },
       { to: '/rewards', label: 'nav.rewards', icon: <IconGift /> },
-      { to: '/festivals', label: 'nav.festivals', icon: <IconConfetti />, soon: true },
-      { to: '/draws', label: 'nav.draws', icon: <IconTicket />, soon: true },
+      { to: '/festivals', label: 'nav.festivals', icon: <IconConfetti /> },
+      { to: '/draws', label: 'nav.draws', icon: <IconTicket /> },
     ],
   },
   {

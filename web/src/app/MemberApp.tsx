@@ -10,7 +10,9 @@ const HomePage = lazy(() => import('./pages/HomePage'));
 const HistoryPage = lazy(() => import('./pages/HistoryPage'));
 const ProfilePage = lazy(() => import('./pages/ProfilePage'));
 const InvitePage = lazy(() => import('./pages/InvitePage'));
-const SoonPage = lazy(() => import('./pages/SoonPage'));
+const FestivalsPage = lazy(() => import('./pages/FestivalsPage'));
+const FestivalPage = lazy(() => import('./pages/FestivalPage'));
+const DrawPage = lazy(() => import('./pages/DrawPage'));
 const RewardsPage = lazy(() => import('./pages/RewardsPage'));
 
 function Loading() {
@@ -27,11 +29,18 @@ function RequireMember({ children }: { children: ReactNode }) {
   return <ClubProvider club={club}>{children}</ClubProvider>;
 }
 
+function PublicPage({ children }: { children: ReactNode }) {
+  const { club } = useMemberSession();
+  return <ClubProvider club={club}>{children}</ClubProvider>;
+}
+
 export function MemberApp() {
   return (
     <Suspense fallback={<Loading />}>
       <Routes>
         <Route path="/login" element={<LoginPage />} />
+        {/* A draw's public proof: anyone with the link, signed in or not. */}
+        <Route path="/draws/:id" element={<PublicPage><DrawPage /></PublicPage>} />
         <Route
           element={
             <RequireMember>
@@ -43,7 +52,8 @@ export function MemberApp() {
           <Route path="history" element={<HistoryPage />} />
           <Route path="profile" element={<ProfilePage />} />
           <Route path="rewards" element={<RewardsPage />} />
-          <Route path="festivals" element={<SoonPage section="festivals" />} />
+          <Route path="festivals" element={<FestivalsPage />} />
+          <Route path="festivals/:id" element={<FestivalPage />} />
           <Route path="invite" element={<InvitePage />} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Route>

@@ -20,6 +20,7 @@ export type Client = {
   get<T>(path: string, signal?: AbortSignal): Promise<T>;
   post<T>(path: string, body?: unknown, headers?: Record<string, string>): Promise<T>;
   patch<T>(path: string, body: unknown): Promise<T>;
+  put<T>(path: string, body: unknown): Promise<T>;
   del<T>(path: string): Promise<T>;
 };
 
@@ -57,6 +58,7 @@ export function createClient(getToken: () => string | null, onUnauthenticated: (
     get: (path, signal) => request('GET', path, undefined, signal),
     post: (path, body, headers) => request('POST', path, body ?? {}, undefined, headers),
     patch: (path, body) => request('PATCH', path, body),
+    put: (path, body) => request('PUT', path, body),
     del: (path) => request('DELETE', path),
   };
 }

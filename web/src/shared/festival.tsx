@@ -101,7 +101,7 @@ export function HashText({ value, label, testId }: { value: string | null | unde
   if (!value) return <Text c="dimmed">—</Text>;
   return (
     <Group gap={6} wrap="nowrap" align="flex-start">
-      <Text className="vafa-hash" size="sm" data-testid={testId} style={{ flex: 1, minWidth: 0 }}>
+      <Text className="vafa-hash" size="sm" data-testid={testId} style={{ minWidth: 0 }}>
         <Ltr>{value}</Ltr>
       </Text>
       <CopyButton value={value}>
@@ -120,3 +120,9 @@ export function HashText({ value, label, testId }: { value: string | null | unde
 /** Where the public proof page of a draw lives (served by the member app, no sign-in). */
 export const proofPath = (drawId: string) => `/app/draws/${encodeURIComponent(drawId)}`;
 export const publicJsonPath = (drawId: string) => `/api/v1/public/draws/${encodeURIComponent(drawId)}`;
+
+/** A category's value as people read it: a count, or (amount categories) money. */
+export function categoryValue(fe: Festival, category: string, v: number, f: Fmt): string {
+  const c = fe.categories.find((x) => x.key === category);
+  return c?.measure === 'amount' ? f.money(v * (c.perRials ?? 10_000)) : f.num(v);
+}

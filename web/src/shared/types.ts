@@ -186,7 +186,8 @@ export type OccasionSettings = {
 // ───────────────────────────── festivals and draws ─────────────────────────────
 
 export type Indicator = { eventType: string; score: number; per: 'event' | { rials: number }; minAmountRials: number; maxPerEvent?: number };
-export type FestivalCategory = { key: string; name?: LocalizedName; eventType: string; measure: 'count' | 'amount' };
+/** `amount` categories count whole units of `perRials` rials. */
+export type FestivalCategory = { key: string; name?: LocalizedName; eventType: string; measure: 'count' | 'amount'; perRials?: number };
 export type TopPerformerRule = { category: string; count: number; prize?: LocalizedName };
 export type FestivalPhase = 'upcoming' | 'open' | 'closed';
 

@@ -10,6 +10,18 @@ import { useAdmin } from '../session';
 type SystemAccount = { account: string; unit: string; balance: number };
 type VerifyReport = { ok: boolean; checked: { entries: number; lines: number; balances: number; lots: number }; problems: { check: string }[] };
 
+/** Festival score is kept per festival (unit `festival:<id>`): one line for all festivals. */
+function rows(items: SystemAccount[]): SystemAccount[] {
+  const out: SystemAccount[] = [];
+  for (const a of items) {
+    const unit = a.unit.startsWith('festival:') ? 'festival' : a.unit;
+    const same = out.find((x) => x.account === a.account && x.unit === unit);
+    if (same) same.balance += a.balance;
+    else out.push({ ...a, unit });
+  }
+  return out.sort((a, b) => (a.unit === 'points' ? -1 : b.unit === 'points' ? 1 : 0));
+}
+
 /**
  * The ledger's own totals (system accounts, derived from journal lines) and, for the owner,
  * a one-click integrity check: every balance recomputed from its lines.
@@ -66,11 +78,19 @@ export function LedgerCard() {
               {t('ledger.empty')}
             </Text>
           )}
-          {(q.data ?? []).map((a) => (
+          {rows(q.data ?? []).map((a) => (
             <Group key={`${a.account}|${a.unit}`} justify="space-between">
-              <Text size="sm">{label(a.account)}</Text>
+              <Text size="sm">
+                {label(a.account)}
+                {a.unit === 'festival' && (
+                  <Text span size="xs" c="dimmed">
+                    {' '}
+                    · {t('ledger.festivalScore')}
+                  </Text>
+                )}
+              </Text>
               <Text size="sm" fw={600} className="vafa-num">
-                {a.unit === 'points' ? f.points(Math.abs(a.balance)) : f.money(Math.abs(a.balance))}
+                {a.unit === 'points' ? f.points(Math.abs(a.balance)) : a.unit === 'festival' ? f.num(Math.abs(a.balance)) : f.money(Math.abs(a.balance))}
               </Text>
             </Group>
           ))}

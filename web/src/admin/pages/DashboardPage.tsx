@@ -47,8 +47,8 @@ export default function DashboardPage() {
     return {
       textStyle: { fontFamily: font },
       tooltip: { trigger: 'axis', valueFormatter: (v) => f.num(Number(v)) },
-      legend: { bottom: 0, icon: 'roundRect', itemWidth: 12, itemHeight: 8, textStyle: { fontFamily: font } },
-      grid: { top: 16, left: 8, right: 8, bottom: 40, containLabel: true },
+      // The series totals above the chart are its legend (ECharts' own legend mis-draws RTL text).
+      grid: { top: 16, left: 8, right: 8, bottom: 8, containLabel: true },
       xAxis: {
         type: 'category',
         boundaryGap: false,
@@ -89,12 +89,11 @@ export default function DashboardPage() {
           return `${x.name}: ${f.num(x.value)} (${f.percent(x.percent / 100)})`;
         },
       },
-      legend: { bottom: 0, icon: 'circle', itemWidth: 8, textStyle: { fontFamily: font } },
       series: [
         {
           type: 'pie',
-          radius: ['52%', '78%'],
-          center: ['50%', '44%'],
+          radius: ['55%', '85%'],
+          center: ['50%', '50%'],
           avoidLabelOverlap: true,
           label: { show: false },
           itemStyle: { borderColor: '#fff', borderWidth: 2 },
@@ -164,10 +163,13 @@ export default function DashboardPage() {
               {o && (
                 <Group gap="lg" data-testid="period-totals">
                   {SERIES.map((s) => (
-                    <Stack key={s.key} gap={0} align="flex-end">
-                      <Text size="xs" c="dimmed">
-                        {t(s.label)}
-                      </Text>
+                    <Stack key={s.key} gap={0}>
+                      <Group gap={6} wrap="nowrap">
+                        <span style={{ width: 10, height: 10, borderRadius: 3, background: s.color, display: 'inline-block' }} aria-hidden="true" />
+                        <Text size="xs" c="dimmed">
+                          {t(s.label)}
+                        </Text>
+                      </Group>
                       <Text fw={700} className="vafa-num" style={{ color: s.color }}>
                         {f.num(s.key === 'issued' ? o.issued30 : s.key === 'redeemed' ? o.redeemed30 : o.expired30)}
                       </Text>
@@ -186,8 +188,23 @@ export default function DashboardPage() {
             </Title>
             {loading ? (
               <Skeleton height={300} />
-            ) : tierOption ? (
-              <EChart option={tierOption} label={t('dashboard.tiers')} />
+            ) : tierOption && o ? (
+              <>
+                <EChart option={tierOption} label={t('dashboard.tiers')} height={220} />
+                <Stack gap={6} mt="sm">
+                  {o.tiers.map((x, i) => (
+                    <Group key={x.tier ?? '-'} justify="space-between" wrap="nowrap">
+                      <Group gap={6} wrap="nowrap">
+                        <span style={{ width: 10, height: 10, borderRadius: 5, background: x.tier === null ? NO_TIER_COLOR : TIER_COLORS[i % TIER_COLORS.length], display: 'inline-block' }} aria-hidden="true" />
+                        <Text size="sm">{tierName(x.tier)}</Text>
+                      </Group>
+                      <Text size="sm" fw={600} className="vafa-num">
+                        {f.num(x.members)} <Text span size="xs" c="dimmed">({f.percent(o.members ? x.members / o.members : 0)})</Text>
+                      </Text>
+                    </Group>
+                  ))}
+                </Stack>
+              </>
             ) : (
               <EmptyBlock
                 icon={<IconTiers size={28} />}

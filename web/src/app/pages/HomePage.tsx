@@ -10,6 +10,7 @@ import { EmptyBlock, ErrorAlert } from '../../shared/ui';
 import { useFormat } from '../../shared/useFormat';
 import { HistoryList } from '../components/HistoryList';
 import { ConvertModal } from '../components/ConvertModal';
+import { TierCard } from '../components/TierCard';
 import { useMemberSession } from '../session';
 
 export default function HomePage() {
@@ -99,6 +100,8 @@ export default function HomePage() {
           </Paper>
         </SimpleGrid>
       </Paper>
+
+      <TierCard tier={m?.tier} />
 
       {b && b.points.expiringSoon.length > 0 && (
         <Card padding="md" style={{ borderColor: 'var(--mantine-color-orange-3)', background: 'var(--mantine-color-orange-0)' }}>
