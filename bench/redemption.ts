@@ -31,8 +31,7 @@ import { systemClock } from '../src/platform/clock.js';
 import { LogSmsChannel } from '../src/platform/sms.js';
 import { buildServices } from '../src/app.js';
 import { verifyLedger } from '../src/modules/ledger/index.js';
-import { createDatabase, dropDatabases, pgAvailable, serverInfo } from './pgadmin.js';
-import { machineInfo, postgresCpuMs, procCpuMs, procMemMb } from './machine.js';
+import { readFileSync, readdirSync } from 'node:fs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECRET = 'vafa-bench-secret-not-for-production-0000';
@@ -40,6 +39,50 @@ const DURATION_S = Number(process.env.DURATION_S ?? 15);
 const RATE = 200;
 const CLIENTS = 32;
 const HOT_STOCK = Number(process.env.HOT_STOCK ?? 5000);
+
+// ------------------------------------------------------------------ self-contained helpers
+const ADMIN_URL = process.env.VAFA_BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const urlFor = (db: string) => ADMIN_URL.replace(/\/[^/]*$/, `/${db}`);
+async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+const readProc = (f: string) => {
+  try {
+    return readFileSync(f, 'utf8');
+  } catch {
+    return null;
+  }
+};
+/** utime + stime in ms (USER_HZ = 100). */
+function cpuMsOf(stat: string): number {
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+const procCpuMs = (pid: number) => {
+  const s = readProc(`/proc/${pid}/stat`);
+  return s ? cpuMsOf(s) : null;
+};
+function postgresCpuMs(): number {
+  let total = 0;
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    const s = readProc(`/proc/${e}/stat`);
+    if (s && s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')) === 'postgres') total += cpuMsOf(s);
+  }
+  return total;
+}
+function procMemMb(pid: number): { rss: number; hwm: number } | null {
+  const s = readProc(`/proc/${pid}/status`);
+  if (!s) return null;
+  const kb = (n: string) => Number(new RegExp(`^${n}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN);
+  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+}
 
 const pct = (xs: number[], p: number) => {
   if (!xs.length) return NaN;
@@ -84,13 +127,15 @@ function post(agent: http.Agent, port: number, key: string, p: string, body: unk
 }
 
 async function main() {
-  const down = await pgAvailable();
-  if (down) {
-    console.log(`PostgreSQL is not reachable (${down}); the redemption bench needs it.`);
+  try {
+    await admin(async () => undefined);
+  } catch (e) {
+    console.log(`PostgreSQL at ${ADMIN_URL} is not reachable (${(e as Error).message}); the redemption bench needs it.`);
     return;
   }
   const name = `vafa_bench_rdm_${Date.now()}`;
-  const url = await createDatabase(name);
+  await admin((c) => c.query(`create database ${name}`));
+  const url = urlFor(name);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'vafa-bench-rdm-'));
   let child: ReturnType<typeof spawn> | null = null;
   try {
@@ -133,7 +178,10 @@ async function main() {
     const hotReward = await mkReward('hot', HOT_STOCK, 'HOT-##########');
     const baselineReward = await mkReward('baseline', HOT_STOCK, 'BL-##########');
     const seedS = (performance.now() - t0) / 1000;
-    const pgInfo = await serverInfo(url);
+    const pgInfo = await admin(async (c) => ({
+      version: (await c.query('show server_version')).rows[0].server_version as string,
+      settings: Object.fromEntries((await c.query(`select name, setting from pg_settings where name in ('synchronous_commit', 'fsync')`)).rows.map((r) => [r.name, r.setting])),
+    }));
     await database.close();
 
     // ---------------------------------------------------------------- the server, as npm start
@@ -188,7 +236,7 @@ async function main() {
     let lastSuccessAt = 0;
     {
       const hotIds = memberIds.slice(steadyMembers);
-      cpu0 = { server: procCpuMs(pid) ?? 0, pg: postgresCpuMs() ?? 0 };
+      cpu0 = { server: procCpuMs(pid) ?? 0, pg: postgresCpuMs() };
       let next = 0;
       let stop = false;
       const t = performance.now();
@@ -205,7 +253,7 @@ async function main() {
         }),
       );
       hotWall = (lastSuccessAt - t) / 1000;
-      cpu1 = { server: procCpuMs(pid) ?? 0, pg: postgresCpuMs() ?? 0 };
+      cpu1 = { server: procCpuMs(pid) ?? 0, pg: postgresCpuMs() };
     }
     const hotOk = hot.filter((h) => h.status === 201);
     clearInterval(sampler);
@@ -216,7 +264,7 @@ async function main() {
     const baseIds = memberIds.slice(0, hotMembers);
     let baseOk = 0;
     let baseOut = 0;
-    const bcpu0 = postgresCpuMs() ?? 0;
+    const bcpu0 = postgresCpuMs();
     const baseLat: number[] = [];
     const tb = performance.now();
     {
@@ -244,7 +292,7 @@ async function main() {
       );
     }
     const baseWall = (performance.now() - tb) / 1000;
-    const bcpu1 = postgresCpuMs() ?? 0;
+    const bcpu1 = postgresCpuMs();
     await pool.end();
 
     // ---------------------------------------------------------------- checks and report
@@ -257,7 +305,7 @@ async function main() {
     await check.close();
 
     const codes = (xs: { status: number; code?: string }[]) => Object.entries(xs.reduce<Record<string, number>>((m, x) => ((m[x.status === 201 ? '201' : `${x.status} ${x.code ?? ''}`] = (m[`${x.status === 201 ? '201' : `${x.status} ${x.code ?? ''}`}`] ?? 0) + 1), m), {})).map(([k, n]) => `${k}: ${n}`).join(', ');
-    const mi = machineInfo();
+    const mi = { cpuModel: os.cpus()[0]?.model ?? '?', cores: os.cpus().length, memoryMb: Math.round(os.totalmem() / 2 ** 20), node: process.version, loadavg: os.loadavg().map((x) => x.toFixed(2)) };
     console.log(`
 Redemption bench — ${new Date().toISOString()}
 machine: ${mi.cpuModel}, ${mi.cores} cores, ${mi.memoryMb} MB, ${mi.node}, load ${mi.loadavg.join(' ')}
@@ -284,7 +332,7 @@ ledger verify: ${verify.ok ? 'clean' : `${verify.problems.length} problems`}; pe
       child.kill('SIGTERM');
       await new Promise((r) => child!.once('exit', r));
     }
-    await dropDatabases().catch(() => undefined);
+    await admin((c) => c.query(`drop database if exists ${name} with (force)`)).catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

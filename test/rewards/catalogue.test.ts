@@ -163,6 +163,23 @@ describeEngines('rewards', (engine) => {
       expect((await call(v, 'POST', `/api/v1/redemptions/${r.json.id}/fulfilment`, other.apiKey, { status: 'shipped' }, idem())).json.code).toBe('redemption_not_found');
     });
 
+    it('points + rial co-payment from the wallet: both held, both captured at shipping, both back on a return', async () => {
+      const m = await member(1000);
+      await call(v, 'POST', `/api/v1/members/${m}/conversions`, c.apiKey, { points: 100 }, idem()); // 100,000 rials in the wallet
+      const id = await reward(v, c, { type: 'product', costPoints: 500, copayRials: 250_000, stock: 5 });
+      const delivery = { recipient: 'رضا', address: 'مشهد، بلوار وکیل‌آباد' };
+      expect((await redeem(m, { rewardId: id, delivery })).json.code).toBe('insufficient_wallet');
+      expect(await available(v, c.clubId, m)).toBe(900);
+      await call(v, 'POST', `/api/v1/members/${m}/conversions`, c.apiKey, { points: 200 }, idem()); // 300,000 rials
+      const r = await redeem(m, { rewardId: id, delivery });
+      expect(r.json).toMatchObject({ status: 'pending', points: 500, copayRials: 250_000 });
+      expect(await available(v, c.clubId, m, 'rials')).toBe(50_000);
+      await call(v, 'POST', `/api/v1/redemptions/${r.json.id}/fulfilment`, c.apiKey, { status: 'shipped' }, idem());
+      await call(v, 'POST', `/api/v1/redemptions/${r.json.id}/fulfilment`, c.apiKey, { status: 'cancelled', reason: 'returned' }, idem());
+      expect(await available(v, c.clubId, m)).toBe(700);
+      expect(await available(v, c.clubId, m, 'rials')).toBe(300_000);
+    });
+
     it('a member cancels an order before it ships: the hold is released', async () => {
       const m = await member(500);
       const token = await memberToken(v, c, n);

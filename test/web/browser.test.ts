@@ -79,6 +79,82 @@ describe.runIf(runnable)('web in Chromium', () => {
     return page;
   }
 
+
+  /** A member's session straight from the API (the SMS sign-in itself is covered by its own test). */
+  async function memberSession(mobile: string): Promise<{ token: string; member: { id: string } }> {
+    const before = server.smsCount();
+    await api('/api/v1/auth/member/otp', { method: 'POST', body: { club: server.demo.club, mobile } });
+    const code = await server.waitForOtp(mobile, before);
+    const res = await api<{ token: string; member?: { id: string } }>('/api/v1/auth/member/verify', { method: 'POST', body: { club: server.demo.club, mobile, code } });
+    const member = res.member ?? (await api<{ id: string }>('/api/v1/me', { token: res.token }));
+    return { token: res.token, member };
+  }
+
+  /** A context whose member app is already signed in as `mobile`. */
+  async function asMember(ctx: BrowserContext, mobile: string): Promise<void> {
+    const s = await memberSession(mobile);
+    const value = JSON.stringify({ token: s.token, member: s.member, clubSlug: server.demo.club });
+    await ctx.addInitScript(([v, club]) => {
+      if (!localStorage.getItem('vafa.app.session')) localStorage.setItem('vafa.app.session', v!);
+      localStorage.setItem('vafa.app.club', club!);
+    }, [value, server.demo.club]);
+  }
+
+  /** A context whose console is already signed in as the owner. */
+  async function asOperator(ctx: BrowserContext): Promise<void> {
+    const s = await api<{ token: string; operator: unknown; club: unknown }>('/api/v1/auth/operator/login', {
+      method: 'POST',
+      body: { club: server.demo.club, username: server.demo.owner.username, password: server.demo.owner.password },
+    });
+    await ctx.addInitScript((v) => {
+      if (!localStorage.getItem('vafa.admin.session')) localStorage.setItem('vafa.admin.session', v);
+    }, JSON.stringify(s));
+  }
+
+  /** Today and a later day in the club's zone, as ISO dates (the festival API takes Jalali or ISO). */
+  function clubDay(offsetDays = 0): string {
+    return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Tehran' }).format(new Date(Date.now() + offsetDays * 86_400_000));
+  }
+
+  type FestivalSetup = { festivalId: string; drawId: string; cutoff: number; members: { id: string; mobile: string }[] };
+
+  /**
+   * A festival with three participants who bought something, and a stage draw for three
+   * winners whose entries close `closeInMs` from now (every entry wins; the ranks are the draw's).
+   */
+  async function festivalWithDraw(name: string, closeInMs: number): Promise<FestivalSetup> {
+    const list = await api<{ items: { id: string; mobile: string }[] }>('/api/v1/members?limit=3', { token: ownerToken });
+    const members = [{ id: server.demo.sampleMember.id, mobile: server.demo.sampleMember.mobile }, ...list.items.filter((m) => m.id !== server.demo.sampleMember.id).slice(0, 2)];
+    const festival = await api<{ id: string }>('/api/v1/festivals', {
+      method: 'POST',
+      token: ownerToken,
+      body: {
+        name: { fa: name, en: 'Test festival' },
+        window: { from: clubDay(0), to: clubDay(20) },
+        indicators: [{ eventType: 'purchase', score: 1, per: { rials: 100_000 } }],
+        staking: { pointsPerChance: 5 },
+        topPerformers: [{ category: 'score', count: 1, prize: { fa: 'کارت هدیه', en: 'Gift card' } }],
+      },
+    });
+    for (const [i, m] of members.entries()) {
+      await api(`/api/v1/festivals/${festival.id}/participants`, { method: 'POST', token: ownerToken, body: { memberId: m.id } });
+      await api('/api/v1/events', { method: 'POST', token: ownerToken, body: { eventId: `web-fst-${festival.id}-${i}`, type: 'purchase', member: { id: m.id }, amountRials: (i + 2) * 1_500_000 } });
+    }
+    const cutoff = Date.now() + closeInMs;
+    const draw = await api<{ id: string }>(`/api/v1/festivals/${festival.id}/draws`, {
+      method: 'POST',
+      token: ownerToken,
+      body: {
+        title: { fa: 'قرعه‌کشی مرحلهٔ اول', en: 'Stage one draw' },
+        cutoffAt: new Date(cutoff).toISOString(),
+        winners: 3,
+        minScore: 1,
+        prizes: [{ fromRank: 1, toRank: 1, title: { fa: 'سفر دو نفره به کیش', en: 'A trip to Kish' } }],
+      },
+    });
+    return { festivalId: festival.id, drawId: draw.id, cutoff, members };
+  }
+
   it('an operator signs in and sees the dashboard in Persian, then opens a member', async () => {
     const ctx = await newContext(browser);
     const page = await signInOperator(ctx);
@@ -123,6 +199,61 @@ describe.runIf(runnable)('web in Chromium', () => {
     expect((await page.getByTestId('pending-points').innerText()).trim()).toBe(faNumber(balance.points.pending));
     if (FULL) await shot(page, 'app-home-fa');
     await ctx.close();
+  });
+
+
+  it('an operator runs a festival draw; the member sees the result and its proof in Persian digits', async () => {
+    const setup = await festivalWithDraw('جشنوارهٔ آزمون قرعه‌کشی', 2_500);
+    const admin = await newContext(browser);
+    await asOperator(admin);
+    const page = await admin.newPage();
+    await page.goto(`${server.url}/admin/festivals/${setup.festivalId}?tab=draws`);
+    const card = page.getByTestId(`draw-${setup.drawId}`);
+    // The SHA-256 commitment is on screen before the draw, exactly as the API published it.
+    const before = await api<{ commitment: string; status: string }>(`/api/v1/public/draws/${setup.drawId}`);
+    expect(before.status).toBe('scheduled');
+    await expect.poll(() => card.getByTestId('draw-commitment').innerText()).toBe(before.commitment);
+    // Entries close: the operator runs the draw after a confirmation.
+    while (Date.now() < setup.cutoff + 200) await new Promise((r) => setTimeout(r, 100));
+    await page.reload();
+    await card.getByRole('button', { name: fa['draw.run'] }).click();
+    await page.getByRole('dialog').getByRole('button', { name: fa['draw.run'] }).click();
+    await card.getByTestId('winners').waitFor();
+    const published = await api<{ status: string; seedHex: string; entries: unknown[]; totalChances: number; winners: { rank: number; ref: string }[] }>(`/api/v1/public/draws/${setup.drawId}`);
+    expect(published.status).toBe('drawn');
+    expect(published.winners).toHaveLength(3);
+    expect((await card.getByTestId('draw-entries').innerText()).trim()).toBe(faNumber(3));
+    const rows = card.getByTestId('winners').locator('tbody tr');
+    expect(await rows.count()).toBe(3);
+    for (let i = 0; i < 3; i++) expect((await rows.nth(i).locator('td').first().innerText()).trim()).toBe(faNumber(i + 1));
+    await admin.close();
+
+    // The member sees the win on the festival page, in Persian digits, and opens its proof.
+    const standing = await api<{ score: number; entryRef: string }>(`/api/v1/festivals/${setup.festivalId}/members/${setup.members[0]!.id}`, { token: ownerToken });
+    const mine = published.winners.find((w) => w.ref === standing.entryRef)!;
+    expect(mine).toBeTruthy();
+    const app = await newContext(browser, { mobile: true });
+    await asMember(app, server.demo.sampleMember.mobile);
+    const m = await app.newPage();
+    await m.goto(`${server.url}/app/festivals/${setup.festivalId}`);
+    const win = m.getByTestId('my-win');
+    await win.waitFor();
+    expect(await win.innerText()).toContain(faNumber(mine.rank));
+    expect((await m.getByTestId('festival-score').innerText()).trim()).toBe(faNumber(standing.score));
+    await win.getByRole('link', { name: fa['app.draw.seeProof'] }).click();
+    await m.waitForURL(new RegExp(`/app/draws/${setup.drawId}$`));
+    expect(await m.locator('html').getAttribute('dir')).toBe('rtl');
+    await expect.poll(() => m.getByTestId('proof-seed').innerText()).toBe(published.seedHex);
+    expect((await m.getByTestId('proof-commitment').innerText()).trim()).toBe(before.commitment);
+    expect((await m.getByTestId('proof-entry-count').innerText()).trim()).toBe(faNumber(published.entries.length));
+    expect((await m.getByTestId('proof-total-chances').innerText()).trim()).toBe(faNumber(published.totalChances));
+    expect(await m.getByTestId('proof-winners').locator('tbody tr').count()).toBe(3);
+    // The member's own entry is marked, and the browser re-checks the whole draw.
+    await m.getByText(fa['proof.yourEntry']!).waitFor();
+    await m.getByRole('button', { name: fa['proof.verify'] }).click();
+    await m.getByText(fa['proof.allOk']!).waitFor();
+    if (FULL) await shot(m, 'app-draw-proof-verified-fa');
+    await app.close();
   });
 
   describe.runIf(FULL)('full', () => {

@@ -121,6 +121,7 @@ export function festivalWindow(input: { from: string; to: string }, tz: string):
   if (!fromIso) return { ok: false, detail: `window.from: not a date: ${input.from}` };
   if (!toIso) return { ok: false, detail: `window.to: not a date: ${input.to}` };
   if (toIso < fromIso) return { ok: false, detail: 'window.to is before window.from' };
+  if (fromIso < '1900-01-01' || toIso > '2999-12-31') return { ok: false, detail: 'window: dates between 1279 and 2378 (Jalali) only' };
   const dayAfter = new Date(Date.parse(`${toIso}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
   return { ok: true, value: { fromIso, toIso, startsAt: zonedDateStart(fromIso, tz), endsAt: zonedDateStart(dayAfter, tz) } };
 }
@@ -167,7 +168,8 @@ export function indicatorScore(indicators: readonly Indicator[], e: ScoredEvent)
  */
 export function categoryDelta(c: Category, e: ScoredEvent): number {
   if (c.eventType !== e.type) return 0;
-  return c.measure === 'count' ? 1 : Math.max(0, Math.floor((e.amountRials ?? 0) / c.perRials));
+  // Capped per event so a standing cannot overflow BIGINT however many events it sums.
+  return c.measure === 'count' ? 1 : Math.min(1e12, Math.max(0, Math.floor((e.amountRials ?? 0) / c.perRials)));
 }
 
 // ───────────────────────────── ranks ─────────────────────────────
@@ -254,7 +256,7 @@ export function parseInstant(input: string, tz: string): Date | null {
   const m = /^(\d{4}[/-]\d{1,2}[/-]\d{1,2})(?:[ T](\d{1,2}):(\d{2}))?$/.exec(s);
   if (!m) return null;
   const iso = parseDateInput(m[1]!);
-  if (!iso) return null;
+  if (!iso || iso < '1900-01-01' || iso > '2999-12-31') return null;
   const h = m[2] === undefined ? 0 : Number(m[2]);
   const min = m[3] === undefined ? 0 : Number(m[3]);
   if (h > 23 || min > 59) return null;

@@ -368,7 +368,9 @@ export async function snapshotEntries(tx: Tx, d: DrawRow, inactive: string[]): P
     where e.score >= ${d.min_score} and e.chances >= 1
       and e.member_id <> all(${inactive}::text[])
       and not (${d.exclude_past_winners} and exists (
-        select 1 from festival_draw_winners w where w.club_id = ${d.club_id} and w.festival_id = ${d.festival_id} and w.member_id = e.member_id))`.execute(tx);
+        select 1 from festival_draw_winners w where w.club_id = ${d.club_id} and w.festival_id = ${d.festival_id} and w.member_id = e.member_id))
+    -- Written in canonical order, so reading the list back in key order is sequential I/O.
+    order by (e.mobile_masked || '#' || e.entry_code) collate "C"`.execute(tx);
 }
 
 /**

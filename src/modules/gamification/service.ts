@@ -105,7 +105,7 @@ export class GameService {
   async createChallenge(club: Club, input: ChallengeCreate, ctx: Ctx): Promise<Result<ChallengeView>> {
     const from = parseDateInput(input.window.from);
     const to = parseDateInput(input.window.to);
-    if (!from || !to) return fail('invalid_date', `window: ${input.window.from} – ${input.window.to}`);
+    if (!from || !to || from < '1900-01-01' || to > '2999-12-31') return fail('invalid_date', `window: ${input.window.from} – ${input.window.to}`);
     if (to < from) return fail('validation_failed', 'window.to is before window.from');
     const dayAfter = new Date(Date.parse(`${to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
     const endsAt = zonedDateStart(dayAfter, club.timeZone);

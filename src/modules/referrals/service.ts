@@ -95,7 +95,10 @@ export class ReferralService {
     for (const c of candidates) {
       if (!s.enabled || c.type !== s.qualifyingEvent || c.amountRials < s.minAmountRials) continue;
       const referrer = referrers.get(c.referee.referredBy);
-      if (!referrer) continue;
+      if (!referrer) {
+        out.set(c.index, 0); // the referrer is gone: nothing to settle, ever
+        continue;
+      }
       // One referral per referee: the first qualifying event claims it.
       const claimed = await sql`insert into referrals (club_id, referee_id, referrer_id, status, event_id, at)
         values (${club.id}, ${c.referee.id}, ${referrer.id}, 'qualified', ${c.eventId}, ${c.occurredAt})

@@ -1,9 +1,12 @@
 /**
- * Rewards use cases, one transaction each. A redemption holds the member's points (the
- * ledger locks their balance rows first), checks limits under that lock, issues a code,
- * posts what the type needs (capture, wallet credit, partner settlement), writes the audit
- * row and the outbox, and takes the stock LAST — the conditional UPDATE on the reward's row
- * is the only hot spot, so it is held for as short a time as possible: until commit.
+ * Rewards use cases, one transaction each. A redemption takes the member's points (the
+ * ledger locks their balance rows first): held until fulfilment for products and digital
+ * services, spent at once for types fulfilled in the same transaction. It then checks
+ * limits under that lock, issues a code, posts what the type needs (wallet credit, partner
+ * settlement, draw tickets, the fulfilment webhook), writes the audit row and the outbox,
+ * and takes the stock LAST — the reward's row is the one hot spot, so it is locked for as
+ * short a time as possible: until commit. Concurrent redemptions of one reward share
+ * transactions (see batcher.ts), so each commit on that row carries several of them.
  */
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
@@ -633,7 +636,7 @@ export class RewardService {
         }
         await audit(tx, { clubId, actor: ctx.actor, action: `redemption.${to}`, target: id, before: { status: cur.status, fulfilment: cur.fulfilment }, after: { status: next.status, fulfilment: next.fulfilment }, requestId: ctx.requestId });
         await enqueue(tx, [{ clubId, topic: `reward.${to}`, payload: { redemptionId: id, memberId: cur.member_id, rewardId: cur.reward_id, points: Number(cur.points) } }]);
-        if (to !== 'cancelled' || cur.member_id) await this.notice(tx, clubId, cur.member_id, noticeText(club, to, cur));
+        await this.notice(tx, clubId, cur.member_id, noticeText(club, to, cur));
         return ok(this.view(next));
       }),
     );

@@ -42,11 +42,14 @@ export function eventLabel(type: string, t: T): string {
 
 /** "۱ امتیاز جشنواره به ازای هر ۱۰۰٬۰۰۰ تومان خرید" */
 export function indicatorText(ind: Indicator, f: Fmt, t: T): string {
-  const event = eventLabel(ind.eventType, t);
+  // Inside an English sentence the event reads in lower case ("per app login").
+  const label = eventLabel(ind.eventType, t);
+  const event = f.locale === 'en' ? label.toLowerCase() : label;
+  const one = ind.score === 1;
   let s =
     ind.per === 'event'
-      ? t('festival.indicator.perEvent', { score: f.num(ind.score), event })
-      : t('festival.indicator.perAmount', { score: f.num(ind.score), amount: f.money(ind.per.rials), event });
+      ? t(one ? 'festival.indicator.perEventOne' : 'festival.indicator.perEvent', { score: f.num(ind.score), event })
+      : t(one ? 'festival.indicator.perAmountOne' : 'festival.indicator.perAmount', { score: f.num(ind.score), amount: f.money(ind.per.rials), event });
   if (ind.minAmountRials > 0) s += ` ${t('festival.indicator.min', { amount: f.money(ind.minAmountRials) })}`;
   if (ind.maxPerEvent) s += ` ${t('festival.indicator.cap', { n: f.num(ind.maxPerEvent) })}`;
   return s;

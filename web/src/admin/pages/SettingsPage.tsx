@@ -9,6 +9,7 @@ import type { Club } from '../../shared/types';
 import { ErrorAlert, PageHeader } from '../../shared/ui';
 import { useFormat } from '../../shared/useFormat';
 import { useAdmin } from '../session';
+import { OccasionSettingsCard, ReferralSettingsCard } from '../components/ProgramSettings';
 
 const TIME_ZONES = ['Asia/Tehran', 'Asia/Dubai', 'Asia/Kabul', 'Europe/Istanbul', 'UTC'];
 
@@ -192,6 +193,20 @@ export default function SettingsPage() {
           )}
         </Stack>
       </form>
+      <Title order={2} fz={20} mt={40} mb={4}>
+        {t('program.title')}
+      </Title>
+      <Text size="sm" c="dimmed" mb="md">
+        {t('program.subtitle')}
+      </Text>
+      <Grid gap="md">
+        <Grid.Col span={{ base: 12, lg: 6 }}>
+          <OccasionSettingsCard />
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, lg: 6 }}>
+          <ReferralSettingsCard />
+        </Grid.Col>
+      </Grid>
     </>
   );
 }

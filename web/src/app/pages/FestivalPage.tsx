@@ -78,7 +78,7 @@ export default function FestivalPage() {
       {back}
       <Paper radius="xl" p="lg" c="white" style={{ background: 'linear-gradient(135deg, #f59e0b 0%, #db2777 100%)', boxShadow: '0 10px 30px -12px rgba(219,39,119,.5)' }}>
         <Group justify="space-between" align="flex-start" wrap="nowrap">
-          <div>
+          <div style={{ minWidth: 0 }}>
             <Title order={1} fz={22} c="white">
               {f.name(fe.name)}
             </Title>
@@ -86,7 +86,9 @@ export default function FestivalPage() {
               {windowText(fe.window, f, t)}
             </Text>
           </div>
-          <PhaseBadge phase={fe.phase} />
+          <div style={{ flexShrink: 0 }}>
+            <PhaseBadge phase={fe.phase} />
+          </div>
         </Group>
         {s.joined ? (
           <Group mt="lg" justify="space-between" align="flex-end">

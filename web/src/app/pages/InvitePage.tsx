@@ -1,7 +1,11 @@
-import { Badge, Button, Card, CopyButton, Group, Stack, Text, ThemeIcon, Title } from '@mantine/core';
-import { useI18n } from '../../shared/i18n';
+import { Badge, Button, Card, CopyButton, Group, Progress, SimpleGrid, Skeleton, Stack, Text, ThemeIcon, Title } from '@mantine/core';
+import { ApiError } from '../../shared/api';
+import { useQuery } from '../../shared/hooks';
+import type { Referral, ReferralSettings } from '../../shared/types';
+import { useFormat } from '../../shared/useFormat';
+import { hasMessage, useI18n, type MessageKey } from '../../shared/i18n';
 import { IconCheck, IconCopy, IconShare } from '../../shared/icons';
-import { CodeText, Ltr } from '../../shared/ui';
+import { CodeText, ErrorAlert, Ltr } from '../../shared/ui';
 import { useMemberSession } from '../session';
 
 export default function InvitePage() {
@@ -55,6 +59,33 @@ export default function InvitePage() {
           )}
         </Stack>
       </Card>
+      <ReferralProgress />
+    </Stack>
+  );
+}
+
+type MyReferrals = { items: Referral[]; settings?: ReferralSettings | null; thisMonth?: { count: number; points: number } };
+
+/**
+ * Friends the member invited and what each earned. Reads GET /api/v1/me/referrals (the same
+ * items as the console's member tab, plus the programme and this month's use of the cap);
+ * an API without that route gets an honest "soon" instead of an error.
+ */
+function ReferralProgress() {
+  const { t } = useI18n();
+  const f = useFormat();
+  const { client } = useMemberSession();
+  const q = useQuery<MyReferrals | null>('me-referrals', (signal) =>
+    client.get<MyReferrals>('/api/v1/me/referrals', signal).catch((e) => {
+      if (e instanceof ApiError && e.status === 404) return null;
+      throw e;
+    }),
+  );
+  if (q.error) return <ErrorAlert error={q.error} onRetry={q.reload} />;
+  if (q.loading) return <Skeleton height={120} radius="lg" />;
+  const d = q.data;
+  if (!d)
+    return (
       <Card padding="md">
         <Group justify="space-between">
           <Text fw={600}>{t('app.invite.progress')}</Text>
@@ -64,6 +95,71 @@ export default function InvitePage() {
           {t('app.invite.progressSoon')}
         </Text>
       </Card>
-    </Stack>
+    );
+  const qualified = d.items.filter((r) => r.status === 'qualified');
+  const earned = qualified.reduce((s, r) => s + r.referrerPoints, 0);
+  const cap = d.settings?.monthlyCap.count;
+  const status = (s: string) => (hasMessage(`referrals.status.${s}`) ? t(`referrals.status.${s}` as MessageKey) : s);
+  return (
+    <Card padding="md" data-testid="referral-progress">
+      <Text fw={700} mb="sm">
+        {t('app.invite.progress')}
+      </Text>
+      <SimpleGrid cols={3} spacing="xs">
+        {[
+          { label: t('app.invite.invited'), value: f.num(d.items.length) },
+          { label: t('app.invite.qualified'), value: f.num(qualified.length) },
+          { label: t('app.invite.earned'), value: f.num(earned) },
+        ].map((x) => (
+          <Card key={x.label} padding="xs" bg="gray.0" ta="center">
+            <Text fw={800} fz="xl" className="vafa-num">
+              {x.value}
+            </Text>
+            <Text size="xs" c="dimmed">
+              {x.label}
+            </Text>
+          </Card>
+        ))}
+      </SimpleGrid>
+      {d.settings && d.settings.referrerPoints > 0 && (
+        <Text size="sm" mt="sm">
+          {t('app.invite.terms', { mine: f.num(d.settings.referrerPoints), theirs: f.num(d.settings.refereePoints) })}
+        </Text>
+      )}
+      {cap !== undefined && d.thisMonth && (
+        <div style={{ marginTop: 12 }}>
+          <Group justify="space-between" mb={4}>
+            <Text size="xs" c="dimmed">
+              {t('app.invite.cap')}
+            </Text>
+            <Text size="xs" className="vafa-num">
+              {t('app.game.progress', { done: f.num(d.thisMonth.count), target: f.num(cap) })}
+            </Text>
+          </Group>
+          <Progress value={cap > 0 ? Math.min(100, (d.thisMonth.count / cap) * 100) : 100} size="sm" radius="xl" aria-label={t('app.invite.cap')} />
+        </div>
+      )}
+      {d.items.length === 0 ? (
+        <Text size="sm" c="dimmed" mt="md">
+          {t('app.invite.none')}
+        </Text>
+      ) : (
+        <Stack gap={6} mt="md">
+          {d.items.map((r) => (
+            <Group key={r.refereeId} justify="space-between" wrap="nowrap">
+              <div>
+                <Text size="sm">{t('app.invite.friendJoined', { date: f.date(r.at) })}</Text>
+                <Badge size="xs" variant="light" tt="none" color={r.status === 'qualified' ? 'teal' : r.status === 'rejected' ? 'gray' : 'orange'}>
+                  {status(r.status)}
+                </Badge>
+              </div>
+              <Text fw={700} className="vafa-num" c={r.referrerPoints > 0 ? 'teal.8' : 'dimmed'}>
+                {r.referrerPoints > 0 ? `+${f.num(r.referrerPoints)}` : '—'}
+              </Text>
+            </Group>
+          ))}
+        </Stack>
+      )}
+    </Card>
   );
 }

@@ -1,16 +1,21 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { Navigate, useNavigate } from 'react-router-dom';
 import { Anchor, Box, Button, Card, Center, Group, Stack, Text, TextInput, Title } from '@mantine/core';
-import { createClient } from '../../shared/api';
+import { useDebouncedValue } from '@mantine/hooks';
+import { ApiError, createClient } from '../../shared/api';
+import { useQuery } from '../../shared/hooks';
+import { IconCheck } from '../../shared/icons';
 import { normalizeDigits, normalizeMobile, prettyMobile } from '../../shared/digits';
-import { useI18n } from '../../shared/i18n';
+import { isolate, useI18n } from '../../shared/i18n';
 import { LogoMark } from '../../shared/Logo';
 import { ErrorAlert, LanguageToggle, Ltr } from '../../shared/ui';
 import { useFormat } from '../../shared/useFormat';
-import type { Member } from '../../shared/types';
+import type { LocalizedName, Member } from '../../shared/types';
 import { rememberClubSlug, resolveClubSlug, useMemberSession } from '../session';
 
 const RESEND_SECONDS = 60;
+const publicClient = createClient(() => null, () => undefined);
+type PublicClub = { slug: string; name: LocalizedName; currencyDisplay: string; timeZone: string };
 
 export default function LoginPage() {
   const { t } = useI18n();
@@ -26,6 +31,16 @@ export default function LoginPage() {
   const [mobileError, setMobileError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
   const [wait, setWait] = useState(0);
+  // The club's public face (GET /api/v1/public/clubs/:slug): its name on the sign-in page.
+  const [slugTyped] = useDebouncedValue(clubSlug.trim().toLowerCase(), 400);
+  const publicClub = useQuery<PublicClub | null>(slugTyped ? `public-club|${slugTyped}` : null, (signal) =>
+    publicClient.get<PublicClub>(`/api/v1/public/clubs/${encodeURIComponent(slugTyped)}`, signal).catch((e) => {
+      if (e instanceof ApiError && e.status === 404) return null;
+      throw e;
+    }),
+  );
+  const clubName = slugTyped && publicClub.data ? f.name(publicClub.data.name) : '';
+  const unknownClub = Boolean(slugTyped) && !publicClub.loading && publicClub.data === null;
 
   useEffect(() => {
     if (wait <= 0) return;
@@ -89,8 +104,8 @@ export default function LoginPage() {
         <Stack w="100%" maw={420} gap="lg">
           <Stack align="center" gap={4}>
             <LogoMark size={56} />
-            <Title order={1} fz={24} c="white" mt="xs">
-              {t('app.login.title')}
+            <Title order={1} fz={24} c="white" mt="xs" ta="center" data-testid="login-title">
+              {clubName ? t('app.login.titleClub', { club: isolate(clubName) }) : t('app.login.title')}
             </Title>
             <Text c="brand.1" size="sm" ta="center">
               {t('app.login.subtitle')}
@@ -107,6 +122,8 @@ export default function LoginPage() {
                       description={t('app.login.clubHint')}
                       value={clubSlug}
                       onChange={(e) => setClubSlug(e.currentTarget.value)}
+                      error={unknownClub ? t('error.club_not_found') : undefined}
+                      rightSection={clubName ? <IconCheck size={18} color="var(--mantine-color-teal-7)" /> : undefined}
                       dir="ltr"
                       autoCapitalize="none"
                       spellCheck={false}
@@ -128,7 +145,12 @@ export default function LoginPage() {
                     data-autofocus
                     styles={{ input: { textAlign: 'center', letterSpacing: 1 } }}
                   />
-                  <Button type="submit" size="md" loading={busy} disabled={!mobile || !clubSlug} fullWidth>
+                  {askClub && clubName && (
+                    <Text size="sm" c="teal.8" mt={-8}>
+                      {t('app.login.clubFound', { club: isolate(clubName) })}
+                    </Text>
+                  )}
+                  <Button type="submit" size="md" loading={busy} disabled={!mobile || !clubSlug || unknownClub} fullWidth>
                     {t('app.login.sendCode')}
                   </Button>
                 </Stack>

@@ -9,6 +9,7 @@ import { IconCheck, IconLogout } from '../../shared/icons';
 import { formatJalali, isoDateToJalali, parseJalali } from '../../shared/jalali';
 import { JalaliDateInput } from '../../shared/JalaliDateInput';
 import { PROFILE_FIELDS, type Member, type ProfileField } from '../../shared/types';
+import { FIELD_LABEL } from '../../shared/profile';
 import { CodeText, ErrorAlert, MobileText } from '../../shared/ui';
 import { useFormat } from '../../shared/useFormat';
 import { useMemberSession } from '../session';
@@ -44,18 +45,6 @@ function toForm(m: Member): Form {
   };
 }
 
-const FIELD_LABEL: Record<ProfileField, MessageKey> = {
-  firstName: 'member.firstName',
-  lastName: 'member.lastName',
-  birthDate: 'member.birthDate',
-  city: 'member.city',
-  gender: 'member.gender',
-  email: 'member.email',
-  nationalCode: 'member.nationalCode',
-  maritalStatus: 'member.maritalStatus',
-  education: 'member.education',
-  interests: 'member.interests',
-};
 
 function filled(m: Member, f: ProfileField): boolean {
   const v = f === 'nationalCode' ? m.nationalCodeMasked : m[f];
