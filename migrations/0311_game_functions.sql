@@ -39,7 +39,8 @@ begin
                       when ms2.last_key = s_in.prev then ms2.current + 1 else 1 end as current
           from s_in join game_member_streaks ms2
             on ms2.club_id = p_club and ms2.member_id = s_in.member_id and ms2.streak_id = s_in.streak_id) n
-    where ms.club_id = p_club and ms.member_id = n.member_id and ms.streak_id = n.streak_id
+    -- Only a later period changes a streak: another action on the same day writes nothing.
+    where ms.club_id = p_club and ms.member_id = n.member_id and ms.streak_id = n.streak_id and n.key > ms.last_key
     returning ms.member_id, ms.streak_id, ms.current, ms.last_key
   ),
   s_ins as (

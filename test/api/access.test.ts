@@ -247,7 +247,7 @@ describeEngines('access', (engine) => {
     const ops = await call(v, 'GET', '/api/v1/operators', c.ownerToken);
     const ownerId = ops.json.items.find((o: { username: string }) => o.username === 'owner').id;
     const audit = await call(v, 'GET', '/api/v1/audit?limit=50', c.ownerToken);
-    const item = audit.json.items.find((i: { action: string; target: string }) => i.action === 'ledger.adjusted' && i.after?.entryId === adj.json.entryId);
+    const item = audit.json.items.find((i: { action: string; after?: { entryId?: string } }) => i.action === 'ledger.adjusted' && i.after?.entryId === adj.json.entryId);
     expect(item).toBeDefined();
     expect(item).toMatchObject({ actor: `operator:${ownerId}`, target: m, after: { points: 50, reason: 'جبران تأخیر ارسال' } });
     expect(Math.abs(Date.parse(item.at) - Date.now())).toBeLessThan(5 * 60_000);

@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { isValidNationalCode, normalizeDigits, normalizeMobile, prettyMobile, toPersianDigits } from '../../web/src/shared/digits.js';
 import { formatDateOnly, formatInstant, formatMoneyNumber, formatNumber } from '../../web/src/shared/format.js';
 import { isoDateToJalali, jalaliToIsoDate, parseJalali, weekdaySaturdayFirst } from '../../web/src/shared/jalali.js';
+import { checkDraw, compareRefs } from '../../web/src/shared/drawVerify.js';
+import { smsParts } from '../../web/src/shared/profile.js';
 
 const load = (l: string) => JSON.parse(readFileSync(new URL(`../../web/src/locales/${l}.json`, import.meta.url), 'utf8')) as Record<string, string>;
 
@@ -113,5 +115,46 @@ describe('formatting', () => {
   it('never shifts a birth date by a time zone', () => {
     expect(formatDateOnly('2025-03-20', 'fa')).toBe('۱۴۰۳/۱۲/۳۰');
     expect(formatDateOnly('2025-03-20', 'en')).toBe('2025-03-20 · 1403/12/30');
+  });
+});
+
+describe('draw proof check in the browser (docs/draws.md)', () => {
+  const md = readFileSync(new URL('../../docs/draws.md', import.meta.url), 'utf8');
+  const example = () => JSON.parse(/<!-- example-document -->\s*```json\n([\s\S]*?)```/.exec(md)![1]!) as Parameters<typeof checkDraw>[0] & { entries: { ref: string; chances: number }[] };
+
+  it('accepts the worked example: commitment, digest and winners', async () => {
+    const r = await checkDraw(example());
+    expect(r).toMatchObject({ commitment: true, digest: true, winners: true, total: true });
+    expect(r.recomputed.digest).toBe('307bed4a439b6ad96ffcc950d1c1a7f73dcbf55610b2cb0234741e28fb5f08b8');
+  });
+
+  it('catches a changed entry (the doc\'s tampered example) and a wrong seed', async () => {
+    const doc = example();
+    doc.entries[0]!.chances = 2;
+    const r = await checkDraw(doc);
+    expect(r.recomputed.digest).toBe('8d89c27b0660d1c61cafc0d50ec53c409653ab9d7615aefacc689bc0d76f79b7');
+    expect(r).toMatchObject({ commitment: true, digest: false, winners: false, total: false });
+    const wrongSeed = { ...example(), seedHex: 'ff'.repeat(32) };
+    expect((await checkDraw(wrongSeed)).commitment).toBe(false);
+  });
+
+  it('before the draw only the digest can be checked', async () => {
+    const { seedHex: _s, winners: _w, ...snapshot } = example();
+    expect(await checkDraw(snapshot)).toMatchObject({ commitment: null, digest: true, winners: null });
+  });
+
+  it('orders refs by UTF-8 bytes, not UTF-16 units', () => {
+    expect(compareRefs('\u{10000}', '\uffff')).toBeGreaterThan(0);
+    expect(['0912***4567#a1b2', '0912***4567#09ff'].sort(compareRefs)).toEqual(['0912***4567#09ff', '0912***4567#a1b2']);
+  });
+});
+
+describe('SMS parts', () => {
+  it('counts Persian (UCS-2) parts at 70 / 67 characters and Latin at 160 / 153', () => {
+    expect(smsParts('')).toEqual({ chars: 0, parts: 0 });
+    expect(smsParts('س'.repeat(70)).parts).toBe(1);
+    expect(smsParts('س'.repeat(71)).parts).toBe(2);
+    expect(smsParts('a'.repeat(160)).parts).toBe(1);
+    expect(smsParts('a'.repeat(161)).parts).toBe(2);
   });
 });

@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { Alert, Button, Card, EmptyState, Group, Skeleton, Stack, Table, Text, ThemeIcon, Title, Badge } from '@mantine/core';
+import { Alert, Button, Card, EmptyState, Group, Skeleton, Stack, Table, Text, ThemeIcon, Title } from '@mantine/core';
 import { ApiError } from './api';
 import { hasMessage, useI18n, type MessageKey } from './i18n';
 import { IconAlert, IconChevronStart, IconInbox, IconLanguage } from './icons';
@@ -167,21 +167,6 @@ export function StatCard({ label, value, hint, icon, color = 'brand', loading }:
           </ThemeIcon>
         )}
       </Group>
-    </Card>
-  );
-}
-
-export function ComingSoon({ title, description, icon }: { title: string; description: string; icon: ReactNode }) {
-  const { t } = useI18n();
-  return (
-    <Card py={48}>
-      <EmptyState variant="light" icon={icon} title={title} description={description}>
-        <EmptyState.Actions>
-          <Badge variant="light" size="lg">
-            {t('common.comingSoon')}
-          </Badge>
-        </EmptyState.Actions>
-      </EmptyState>
     </Card>
   );
 }

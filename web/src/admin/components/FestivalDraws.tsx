@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
 import { ActionIcon, Alert, Anchor, Badge, Button, Card, CopyButton, Divider, Group, Modal, SegmentedControl, SimpleGrid, Stack, Stepper, Switch, Table, Text, TextInput, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
@@ -59,7 +59,15 @@ export function DrawCard({ draw, onChanged, festivalName }: { draw: Draw; onChan
   const { client, can } = useAdmin();
   const [busy, setBusy] = useState(false);
   const detail = useQuery<DrawDetail | null>(draw.status === 'drawn' ? `draw|${draw.id}|${draw.drawnAt}` : null, (signal) => client.get<DrawDetail>(`/api/v1/draws/${draw.id}`, signal));
-  const now = Date.now();
+  // Re-render when the cut-off (or the draw time) passes, so "Run" enables itself on time.
+  const [now, setNow] = useState(() => Date.now());
+  const nextMoment = draw.status === 'scheduled' ? Date.parse(draw.cutoffAt) : draw.status === 'snapshotted' ? Date.parse(draw.drawAt) : NaN;
+  useEffect(() => {
+    const wait = nextMoment - Date.now();
+    if (!(wait > 0) || wait > 86_400_000) return;
+    const id = setTimeout(() => setNow(Date.now()), wait + 50);
+    return () => clearTimeout(id);
+  }, [nextMoment]);
   const step = draw.status === 'scheduled' ? 1 : draw.status === 'snapshotted' ? 2 : 3;
   const due = draw.status === 'scheduled' ? now >= Date.parse(draw.cutoffAt) : draw.status === 'snapshotted' ? now >= Date.parse(draw.drawAt) : false;
   const waitText = draw.status === 'scheduled' ? t('draw.waitCutoff', { at: f.date(draw.cutoffAt, 'dateTime') }) : t('draw.waitDrawAt', { at: f.date(draw.drawAt, 'dateTime') });
