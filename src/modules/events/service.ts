@@ -199,9 +199,15 @@ export class EventService {
     const invalid = this.validate ? await this.validate(tx, club, inputs) : null;
     // Members, in one query.
     const resolve = await this.members.resolveRefs(tx, club.id, inputs.map((e) => e.member));
-    const seen = new Map<string, number>();
+    // The same eventId twice in one batch: the later one follows the first's final outcome.
+    const seen = new Map<string, { index: number; hash: string }>();
+    const followers: { index: number; first: number; same: boolean }[] = [];
     const prepared: Prepared[] = [];
     inputs.forEach((input, index) => {
+      const hash = eventHash(input);
+      const earlier = seen.get(input.eventId);
+      if (earlier) return void followers.push({ index, first: earlier.index, same: earlier.hash === hash });
+      seen.set(input.eventId, { index, hash });
       const invalidity = invalid?.[index];
       if (invalidity) return failWith(index, invalidity.code, invalidity.detail);
       const occurredAt = input.occurredAt ? new Date(input.occurredAt) : now;
@@ -209,15 +215,6 @@ export class EventService {
       const member = resolve(input.member);
       if (!member) return failWith(index, 'member_not_found');
       if (member.status !== 'active') return failWith(index, 'member_inactive');
-      const hash = eventHash(input);
-      const first = seen.get(input.eventId);
-      if (first !== undefined) {
-        // The same eventId twice in one batch: the second is a duplicate of the first.
-        const same = prepared.find((p) => p.index === first)?.hash === hash;
-        outcomes[index] = same ? { eventId: input.eventId, status: 'exists', memberId: member.id } : { eventId: input.eventId, status: 'failed', code: 'exists_with_different_body' };
-        return;
-      }
-      seen.set(input.eventId, index);
       prepared.push({ index, input, id: newId('evt'), hash, occurredAt, memberId: member.id });
     });
 
@@ -307,6 +304,15 @@ export class EventService {
       outcomes[p.index] = { eventId: p.input.eventId, status: 'created', id: p.id, memberId: p.memberId, points: -rev.points, reversed: rev.points, unrecovered: rev.unrecovered };
       if (rev.points > 0 || rev.unrecovered > 0)
         outbox.push({ clubId: club.id, topic: 'points.reversed', payload: { memberId: p.memberId, eventId: p.id, purchaseEventId: purchase.id, points: rev.points, unrecovered: rev.unrecovered } });
+    }
+
+    for (const f of followers) {
+      const first = outcomes[f.first]!;
+      outcomes[f.index] = !f.same
+        ? { eventId: first.eventId, status: 'failed', code: 'exists_with_different_body', detail: 'this eventId appears earlier in the batch with another body' }
+        : first.status === 'failed'
+          ? { ...first }
+          : { ...first, status: 'exists' };
     }
 
     await enqueue(tx, outbox);
