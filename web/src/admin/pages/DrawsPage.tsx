@@ -58,9 +58,9 @@ export default function DrawsPage() {
               <Table.Thead>
                 <Table.Tr>
                   <Table.Th>{t('draw.titleCol')}</Table.Th>
-                  <Table.Th>{t('nav.festivals')}</Table.Th>
+                  <Table.Th>{t('draw.festivalCol')}</Table.Th>
                   <Table.Th>{t('festival.status')}</Table.Th>
-                  <Table.Th>{t('draw.step.snapshot')}</Table.Th>
+                  <Table.Th>{t('draw.cutoffCol')}</Table.Th>
                   <Table.Th ta="end">{t('draw.entries')}</Table.Th>
                   <Table.Th ta="end">{t('draw.winners')}</Table.Th>
                   <Table.Th />

@@ -157,7 +157,7 @@ function Overview({ festival: fe }: { festival: Festival }) {
                 <Group key={k} justify="space-between">
                   <Text size="sm">{categoryName(fe, k, f, t)}</Text>
                   <Badge variant="light" color="gray" tt="none">
-                    {k === 'score' ? t('festival.category.score') : t(fe.categories.find((c) => c.key === k)?.measure === 'amount' ? 'festival.measure.amount' : 'festival.measure.count')}
+                    {k === 'score' ? t('festival.category.builtIn') : t(fe.categories.find((c) => c.key === k)?.measure === 'amount' ? 'festival.measure.amount' : 'festival.measure.count')}
                   </Badge>
                 </Group>
               ))}
@@ -173,7 +173,7 @@ function Overview({ festival: fe }: { festival: Festival }) {
               <Stack gap={6}>
                 {fe.topPerformers.map((r, i) => (
                   <Text size="sm" key={i}>
-                    {t('festival.topRule', { n: f.num(r.count), category: categoryName(fe, r.category, f, t), prize: r.prize ? f.name(r.prize) : '—' })}
+                    {t(r.count === 1 ? 'festival.topRuleOne' : 'festival.topRule', { n: f.num(r.count), category: categoryName(fe, r.category, f, t), prize: r.prize ? f.name(r.prize) : '—' })}
                   </Text>
                 ))}
               </Stack>
@@ -409,6 +409,19 @@ function Participants({ festival: fe }: { festival: Festival }) {
                         </Text>
                       </Group>
                     ))}
+                    {s.draws.map((d) => {
+                      const chances = d.myEntry ? d.myEntry.chances : d.status === 'scheduled' ? (d.chances.basis === 'staked' ? d.stakedChances : s.score >= d.minScore ? Math.floor(s.score / d.chances.pointsPerChance) : 0) : 0;
+                      return (
+                        <Group key={d.id} justify="space-between">
+                          <Text size="sm" c="dimmed">
+                            {f.name(d.title)}
+                          </Text>
+                          <Text size="sm" fw={600} className="vafa-num">
+                            {t('festival.chancesIn', { n: f.num(chances) })}
+                          </Text>
+                        </Group>
+                      );
+                    })}
                     {s.wins.map((w) => (
                       <Badge key={w.drawId} color="yellow" variant="light" tt="none" size="lg">
                         {t('festival.wonRank', { rank: f.num(w.rank) })}
@@ -499,7 +512,7 @@ function Top({ festival: fe }: { festival: Festival }) {
           <Stack gap={4}>
             {fe.topPerformers.map((r, i) => (
               <Text size="sm" key={i}>
-                {t('festival.topRule', { n: f.num(r.count), category: categoryName(fe, r.category, f, t), prize: r.prize ? f.name(r.prize) : '—' })}
+                {t(r.count === 1 ? 'festival.topRuleOne' : 'festival.topRule', { n: f.num(r.count), category: categoryName(fe, r.category, f, t), prize: r.prize ? f.name(r.prize) : '—' })}
               </Text>
             ))}
             <Text size="xs" c="dimmed" mt={4}>

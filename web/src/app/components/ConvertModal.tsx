@@ -59,7 +59,7 @@ export function ConvertModal({ opened, onClose, available, club, onDone }: { ope
             autoComplete="off"
           />
           {n > 0 && !tooMany && (
-            <Alert variant="light" icon={<IconWallet />}>
+            <Alert variant="light" icon={<IconWallet />} role="status">
               {t('app.convert.preview', { n: f.num(n), amount: f.money(n * club.pointValueRials) })}
             </Alert>
           )}

@@ -430,7 +430,7 @@ function HowTo({ id }: { id: string }) {
       <Text size="sm" fw={600} mt="md">
         {t('proof.cliTitle')}
       </Text>
-      <Code block mt={6} dir="ltr" style={{ textAlign: 'left' }}>
+      <Code block mt={6} dir="ltr" style={{ textAlign: 'left', whiteSpace: 'pre-wrap', wordBreak: 'break-all' }}>
         {`vafa draw verify draw-${id}.json`}
       </Code>
       <Text size="sm" c="dimmed" mt={6}>

@@ -152,7 +152,7 @@ export default function FestivalPage() {
       })}
 
       {s.joined && Object.keys(s.ranks).length > 1 && (
-        <SimpleGrid cols={2} spacing="sm">
+        <SimpleGrid cols={Object.keys(s.ranks).length > 2 ? 2 : 1} spacing="sm">
           {Object.entries(s.ranks)
             .filter(([k]) => k !== 'score')
             .map(([k, r]) => (
@@ -185,7 +185,7 @@ export default function FestivalPage() {
             {fe.topPerformers.map((r, i) => (
               <Group gap={6} key={i} wrap="nowrap">
                 <IconTrophy size={16} />
-                <Text size="sm">{t('festival.topRule', { n: f.num(r.count), category: categoryName(fe, r.category, f, t), prize: r.prize ? f.name(r.prize) : '—' })}</Text>
+                <Text size="sm">{t(r.count === 1 ? 'festival.topRuleOne' : 'festival.topRule', { n: f.num(r.count), category: categoryName(fe, r.category, f, t), prize: r.prize ? f.name(r.prize) : '—' })}</Text>
               </Group>
             ))}
           </Stack>
