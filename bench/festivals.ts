@@ -23,7 +23,7 @@ import { LogSmsChannel } from '../src/platform/sms.js';
 import type { Club } from '../src/modules/clubs/index.js';
 import type { EarnFn, EventInput } from '../src/modules/events/index.js';
 import { drawWinners, verifyDraw } from '../src/modules/festivals/index.js';
-import { readEntries, standingOf, topStandings } from '../src/modules/festivals/store.js';
+import { readEntryList, standingOf, topStandings } from '../src/modules/festivals/store.js';
 import { createDatabase, dropDatabases, pgAvailable, serverInfo } from './pgadmin.js';
 import { insertMembers } from './seed.js';
 
@@ -165,13 +165,18 @@ async function big(database: Database, services: Services, clock: ManualClock) {
   if (!drawn.ok || drawn.value.status !== 'drawn') throw new Error(`draw: ${JSON.stringify(drawn)}`);
   line('draw: read the snapshot, 10 winners, record, outbox (one tx)', `${fmt(drawMs)} ms`, '≤ 2 s', drawMs <= 2000);
   t0 = performance.now();
-  const entries = await readEntries(db, club.id, d.value.id);
+  const entries = (await readEntryList(db, club.id, d.value.id))!;
   const readMs = ms(t0);
   t0 = performance.now();
   drawWinners({ seedHex: '00'.repeat(32), entries, winners: 10, drawId: d.value.id });
   const pureMs = ms(t0);
-  line('  of which: reading 1M entries in canonical order', `${fmt(readMs)} ms`);
+  line('  of which: reading the frozen list (one stored text, parsed)', `${fmt(readMs)} ms`);
   line('  of which: drawWinners (validate, digest, Fenwick, 10 ranks)', `${fmt(pureMs)} ms`);
+  const again = await timed(3, async () => {
+    const list = (await readEntryList(db, club.id, d.value.id))!;
+    drawWinners({ seedHex: '00'.repeat(32), entries: list, winners: 10, drawId: d.value.id });
+  });
+  line('read + draw again, warm (median of 3)', `${fmt(median(again))} ms`);
   t0 = performance.now();
   const doc = await services.festivals.publishedDraw(d.value.id);
   const docMs = ms(t0);

@@ -3,7 +3,9 @@
  * so each scenario can say where its CPU went (server, PostgreSQL, load generator, other).
  * Linux only; elsewhere the CPU figures are null.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import os from 'node:os';
 
 const TICK_MS = 10; // USER_HZ is 100 on every Linux we run on (getconf CLK_TCK)
@@ -141,4 +143,29 @@ export function machineInfo() {
     node: process.version,
     loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
   };
+}
+
+/**
+ * The disk's flush rate, the physical limit of "one durable commit per event": PostgreSQL's
+ * own pg_test_fsync (1 s per method) on a file next to the system temp dir, when installed.
+ * Returns ops/s of fdatasync (one 8 kB write), the wal_sync_method PostgreSQL uses on Linux.
+ */
+export function fsyncRate(dir: string): { fdatasyncPerSec: number; openDatasyncPerSec: number | null; tool: string } | null {
+  const candidates = ['pg_test_fsync', ...(() => {
+    try {
+      return readdirSync('/usr/lib/postgresql').map((v) => `/usr/lib/postgresql/${v}/bin/pg_test_fsync`);
+    } catch {
+      return [];
+    }
+  })()];
+  const tool = candidates.find((c) => !c.includes('/') || existsSync(c));
+  if (!tool) return null;
+  const file = path.join(dir, 'vafa-bench-fsync.test');
+  const r = spawnSync(tool, ['-s', '1', '-f', file], { encoding: 'utf8', timeout: 60_000 });
+  rmSync(file, { force: true });
+  if (r.status !== 0 || !r.stdout) return null;
+  const one = r.stdout.split('Compare file sync methods using two')[0]!;
+  const fd = /fdatasync\s+([\d.]+) ops\/sec/.exec(one);
+  const od = /open_datasync\s+([\d.]+) ops\/sec/.exec(one);
+  return fd ? { fdatasyncPerSec: Math.round(Number(fd[1])), openDatasyncPerSec: od ? Math.round(Number(od[1])) : null, tool } : null;
 }

@@ -11,6 +11,8 @@
  *   npm run bench -- --wait-quiet 300     wait (≤ 300 s) until other work on the machine uses
  *                                          < --quiet-cores (default 0.25) cores
  *   npm run bench -- --only gcsweep       in-process group-commit tuning sweep (by name only)
+ *   npm run bench -- --server-import bench/patches/group-commit-next-turn.ts
+ *                                          measure a proposed src/ change, preloaded into the server
  *
  * --profile runs the PostgreSQL server with --cpu-prof and prints where its CPU went.
  * Writes bench/results/latest.json and bench/results/throughput.svg. A benchmark, not a
@@ -21,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { closedLoop, drain, openLoop, purchases, type LoadResult, type Target as HttpTarget } from './load.js';
-import { backgroundLoad, cpuSnapshot, cpuUse, machineInfo } from './machine.js';
+import { backgroundLoad, cpuSnapshot, cpuUse, fsyncRate, machineInfo } from './machine.js';
 import { backendPids, createDatabase, dbCounters, dropDatabases, outboxBacklog, pgAvailable, serverInfo, type PgServerInfo } from './pgadmin.js';
 import { openEngine, seed } from './seed.js';
 import { ROOT, startServer, stopAllServers, type RunningServer } from './server.js';
@@ -60,6 +62,7 @@ function parseArgs(argv: string[]) {
     engines,
     profile: argv.includes('--profile'),
     traceSql: argv.includes('--trace-sql'),
+    serverImports: (get('--server-import') ?? '').split(',').filter(Boolean),
     members: Number(get('--members') ?? (quick ? 2000 : 10_000)),
     stepMs,
     warmupMs: quick ? 2000 : 4000,
@@ -230,7 +233,8 @@ async function benchEngine(engine: Engine, o: Options, pgUrl: string | null, tmp
 
   const profDir = o.profile ? path.join(os.tmpdir(), `vafa-bench-cpuprof-${RUN}-${engine}`) : undefined;
   const traceFile = o.traceSql ? path.join(tmpRoot, `sql-trace-${engine}.json`) : undefined;
-  const server = await startServer({ engine, databaseUrl: pgUrl ?? undefined, dataDir, cpuProfDir: profDir, sqlTraceFile: traceFile });
+  const server = await startServer({ engine, databaseUrl: pgUrl ?? undefined, dataDir, cpuProfDir: profDir, sqlTraceFile: traceFile, imports: o.serverImports });
+  if (o.serverImports.length) log(`  server started with experimental patches: ${o.serverImports.join(', ')}`);
   log(`  server pid ${server.pid} ready in ${server.coldStartMs} ms (self-reported ${server.selfReportedReadyMs ?? '?'} ms, after its imports), RSS ${server.rssAtReadyMb ?? '?'} MB, ${server.url}`);
   const ctx: Ctx = { engine, server, target: { host: '127.0.0.1', port: server.port, apiKey: seeded.apiKey }, memberIds: seeded.memberIds, dbUrl: pgUrl };
   const scenarios: ScenarioResult[] = [];
@@ -277,7 +281,7 @@ async function benchEngine(engine: Engine, o: Options, pgUrl: string | null, tmp
     }
   }
   // Cold start on an existing data folder / migrated database (issue 6: ≤ 3 s).
-  const again = await startServer({ engine, databaseUrl: pgUrl ?? undefined, dataDir });
+  const again = await startServer({ engine, databaseUrl: pgUrl ?? undefined, dataDir, imports: o.serverImports });
   const coldStartExistingMs = again.coldStartMs;
   await again.stop();
   log(`  cold start on the existing ${engine === 'pglite' ? 'data folder' : 'database'}: ${coldStartExistingMs} ms; peak RSS (VmHWM) ${Math.round(hwm)} MB`);
@@ -420,7 +424,9 @@ async function main() {
     }
   }
   const background = await backgroundLoad(1000);
+  const fsync = o.quick ? null : fsyncRate(os.tmpdir());
   log(`vafa bench ${o.quick ? '(quick) ' : ''}— ${started.toISOString()} — ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryMb} MB, node ${machine.node}`);
+  if (fsync) log(`disk flush rate (pg_test_fsync, one 8 kB write): fdatasync ${fsync.fdatasyncPerSec}/s — the ceiling of one durable commit at a time`);
   log(`background load before the run: ${background?.toFixed(2) ?? '?'} cores busy (loadavg ${machine.loadavg.join(' ')})${background !== null && background > 0.3 ? '  ⚠ other work on this machine will skew the figures' : ''}`);
 
   let cleaned = false;
@@ -519,7 +525,7 @@ async function main() {
     mode: o.quick ? 'quick' : 'full',
     note: process.env.VAFA_BENCH_NOTE ?? null,
     options: { ...o, has: undefined, only: o.only ? [...o.only] : null },
-    machine: { ...machine, backgroundCoresBusy: background },
+    machine: { ...machine, backgroundCoresBusy: background, fsync },
     versions: {
       vafaCommit: headCommit(),
       node: process.version,

@@ -39,6 +39,8 @@ export interface ServerOptions {
   databaseUrl?: string;
   dataDir: string;
   cpuProfDir?: string;
+  /** modules preloaded into the server with --import (experiments: bench/patches/*) */
+  imports?: string[];
   /** preload bench/sql-trace.ts and keep its summary in this file */
   sqlTraceFile?: string;
   extraEnv?: Record<string, string>;
@@ -127,6 +129,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const args = ['--import', 'tsx'];
   if (o.cpuProfDir) args.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`);
   if (o.sqlTraceFile) args.push('--import', pathToFileURL(path.join(ROOT, 'bench/sql-trace.ts')).href);
+  for (const m of o.imports ?? []) args.push('--import', pathToFileURL(path.resolve(ROOT, m)).href);
   args.push(path.join(ROOT, 'src/main.ts'));
   const env: NodeJS.ProcessEnv = {
     ...process.env,

@@ -129,6 +129,17 @@ create table festival_draw_entries (
   primary key (club_id, draw_id, ref)
 );
 
+-- The frozen list once more, as the one text the digest hashes (`ref TAB chances LF` per
+-- entry, canonical order): the draw and the public page read one value, not a million rows.
+create table festival_draw_lists (
+  club_id  text not null,
+  draw_id  text not null,
+  body     text not null,
+  primary key (club_id, draw_id)
+);
+-- Stored out of line but uncompressed: read back whole at the draw, pglz would only slow it.
+alter table festival_draw_lists alter column body set storage external;
+
 create table festival_draw_winners (
   club_id      text not null,
   draw_id      text not null,

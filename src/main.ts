@@ -33,7 +33,7 @@ const credFile = path.join(config.dataDir, 'demo-credentials.json');
 let demo: DemoCredentials | null = existsSync(credFile) ? JSON.parse(readFileSync(credFile, 'utf8')) : null;
 if (config.demo && !demo && !(await vafa.services.clubs.bySlug('demo'))) {
   logger.info('first start: seeding the demo club (a few seconds)…');
-  demo = await seedDemo(vafa.services, { now: new Date() });
+  demo = await seedDemo(vafa.services, { now: new Date(), members: config.demoMembers });
   writeFileSync(credFile, JSON.stringify(demo, null, 2), { mode: 0o600 });
 }
 

@@ -14,6 +14,8 @@ export interface Config {
   secret: string;
   logLevel: string;
   demo: boolean;
+  /** Size of the demo club seeded on first start. */
+  demoMembers: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -27,6 +29,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secret: env.VAFA_SECRET || secretFromDataDir(dataDir),
     logLevel: env.LOG_LEVEL ?? 'info',
     demo: env.VAFA_DEMO !== '0',
+    demoMembers: Math.max(1, Number(env.VAFA_DEMO_MEMBERS ?? 300) || 300),
   };
 }
 

@@ -691,6 +691,14 @@ describe.runIf(runnable)('web in Chromium', () => {
         await op.getByTestId('leaderboard').or(op.getByText(lang === 'fa' ? fa['festival.form.indicators']! : en['festival.form.indicators']!)).first().waitFor();
         await op.waitForLoadState('networkidle');
         await shot(op, `admin-festival-overview-${lang}`);
+        if (lang === 'en') {
+          await op.goto(`${server.url}/admin/festivals/${setup.festivalId}?tab=leaderboard`);
+          await op.getByTestId('leaderboard').waitFor();
+          await shot(op, 'admin-festival-leaderboard-en');
+          await op.goto(`${server.url}/admin/festivals/new?from=${setup.festivalId}`);
+          await op.getByRole('button', { name: en['festival.create'] }).waitFor();
+          await shot(op, 'admin-festival-new-en');
+        }
       }
       await admin.close();
       // And the member's festival page in English.
@@ -739,6 +747,12 @@ describe.runIf(runnable)('web in Chromium', () => {
       await expect.poll(() => m.getByTestId('tier-name').innerText()).toBe(name);
       await m.waitForLoadState('networkidle');
       await shot(m, 'app-home-tier-fa');
+      await m.evaluate(() => localStorage.setItem('vafa.locale', 'en'));
+      await m.reload();
+      const nameEn = program.program.levels.find((l) => l.code === tier.tier)!.name.en!;
+      await expect.poll(() => m.getByTestId('tier-name').innerText()).toBe(nameEn);
+      await m.waitForLoadState('networkidle');
+      await shot(m, 'app-home-tier-en');
       await app.close();
     });
 

@@ -47,7 +47,7 @@ export async function startServer(): Promise<Server> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vafa-web-'));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', VAFA_DATA_DIR: dataDir, LOG_LEVEL: 'info', VAFA_DEMO: '1', NODE_ENV: 'test' },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', VAFA_DATA_DIR: dataDir, LOG_LEVEL: 'info', VAFA_DEMO: '1', VAFA_DEMO_MEMBERS: '60', NODE_ENV: 'test' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const sms: { to: string; text: string; at: number }[] = [];

@@ -6,7 +6,7 @@ import { isValidNationalCode, normalizeDigits, normalizeMobile, prettyMobile, to
 import { formatDateOnly, formatInstant, formatMoneyNumber, formatNumber } from '../../web/src/shared/format.js';
 import { isoDateToJalali, jalaliToIsoDate, parseJalali, weekdaySaturdayFirst } from '../../web/src/shared/jalali.js';
 import { checkDraw, compareRefs } from '../../web/src/shared/drawVerify.js';
-import { smsParts } from '../../web/src/shared/profile.js';
+import { smsParts } from '../../web/src/shared/sms.js';
 
 const load = (l: string) => JSON.parse(readFileSync(new URL(`../../web/src/locales/${l}.json`, import.meta.url), 'utf8')) as Record<string, string>;
 

@@ -586,6 +586,7 @@ export class FestivalService implements FestivalSource {
         const entries = await store.readEntries(tx, club.id, drawId);
         const total = entries.reduce((s, e) => s + e.chances, 0);
         const at = this.clock.now();
+        await store.saveEntryList(tx, club.id, drawId, store.serialiseEntries(entries));
         await store.setDrawStatus(tx, club.id, drawId, 'snapshotted', { snapshot_at: at, entry_count: entries.length, total_chances: total, entries_digest: entriesDigest(entries) });
         await audit(tx, { clubId: club.id, actor: ctx.actor, action: 'festival.draw_snapshot', target: drawId, after: { entries: entries.length, totalChances: total }, requestId: ctx.requestId });
         return ok(null);
@@ -644,7 +645,7 @@ export class FestivalService implements FestivalSource {
   }
 
   private async draw(tx: Tx, club: Club, d: store.DrawRow, festival: Festival | null, ctx: Ctx): Promise<void> {
-    const entries = await store.readEntries(tx, club.id, d.id);
+    const entries = (await store.readEntryList(tx, club.id, d.id)) ?? (await store.readEntries(tx, club.id, d.id));
     const seedHex = this.d.secrets.decrypt(d.seed_enc);
     const result = drawWinners({ seedHex, entries, winners: Number(d.winner_count), drawId: d.id });
     if (d.entries_digest && result.digest !== d.entries_digest) throw new Error(`draw ${d.id}: the entry list changed after its snapshot`);
@@ -701,7 +702,7 @@ export class FestivalService implements FestivalSource {
       winnerCount: Number(d.winner_count),
     };
     if (d.status === 'snapshotted' || d.status === 'drawn') {
-      const entries = await store.readEntries(this.db, d.club_id, d.id);
+      const entries = (await store.readEntryList(this.db, d.club_id, d.id)) ?? (await store.readEntries(this.db, d.club_id, d.id));
       Object.assign(doc, { snapshotAt: at(d.snapshot_at), entriesDigest: d.entries_digest, totalChances: Number(d.total_chances), entries });
     }
     if (d.status === 'drawn') {

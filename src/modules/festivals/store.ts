@@ -385,9 +385,20 @@ export async function readEntries(db: Executor, clubId: string, drawId: string):
     select string_agg(ref || E'\\t' || chances::text, E'\\n') as list from (
       select ref, chances from festival_draw_entries where club_id = ${clubId} and draw_id = ${drawId} order by ref
     ) e`.execute(db);
-  const text = r.rows[0]?.list;
-  if (!text) return [];
-  const lines = text.split('\n');
+  return parseEntries(r.rows[0]?.list ?? '');
+}
+
+/** The canonical serialisation of a list: per entry `ref TAB chances LF` (what entriesDigest hashes). */
+export function serialiseEntries(entries: readonly { ref: string; chances: number }[]): string {
+  const parts = new Array<string>(entries.length);
+  for (let i = 0; i < entries.length; i++) parts[i] = `${entries[i]!.ref}\t${entries[i]!.chances}\n`;
+  return parts.join('');
+}
+
+function parseEntries(body: string): { ref: string; chances: number }[] {
+  if (!body) return [];
+  const lines = body.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
   const out = new Array<{ ref: string; chances: number }>(lines.length);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
@@ -395,6 +406,16 @@ export async function readEntries(db: Executor, clubId: string, drawId: string):
     out[i] = { ref: line.slice(0, tab), chances: Number(line.slice(tab + 1)) };
   }
   return out;
+}
+
+export async function saveEntryList(tx: Tx, clubId: string, drawId: string, body: string): Promise<void> {
+  await sql`insert into festival_draw_lists (club_id, draw_id, body) values (${clubId}, ${drawId}, ${body})`.execute(tx);
+}
+
+/** The frozen list of a snapshotted draw, in canonical order, from its one stored text. */
+export async function readEntryList(db: Executor, clubId: string, drawId: string): Promise<{ ref: string; chances: number }[] | null> {
+  const r = await sql<{ body: string }>`select body from festival_draw_lists where club_id = ${clubId} and draw_id = ${drawId}`.execute(db);
+  return r.rows[0] ? parseEntries(r.rows[0].body) : null;
 }
 
 export async function entryOf(db: Executor, clubId: string, drawId: string, memberId: string): Promise<{ ref: string; chances: number } | null> {

@@ -329,7 +329,7 @@ function ScheduleDrawForm({ festival, onCancel, onDone }: { festival: Festival; 
   const [tried, setTried] = useState(false);
 
   const num = (v: string, set: (s: string) => void) => ({ value: f.digits(v), onChange: (e: React.ChangeEvent<HTMLInputElement>) => set(normalizeDigits(e.currentTarget.value).replace(/\D/g, '')), inputMode: 'numeric' as const });
-  const time = (v: string, set: (s: string) => void) => ({ value: f.digits(v), onChange: (e: React.ChangeEvent<HTMLInputElement>) => set(normalizeDigits(e.currentTarget.value).replace(/[^\d:]/g, '').slice(0, 5)), inputMode: 'numeric' as const, dir: 'ltr' as const, placeholder: f.digits('18:00') });
+  const time = (v: string, set: (s: string) => void) => ({ value: f.digits(v), onChange: (e: React.ChangeEvent<HTMLInputElement>) => set(normalizeDigits(e.currentTarget.value).replace(/[^\d:]/g, '').slice(0, 5)), inputMode: 'numeric' as const, dir: 'ltr' as const, placeholder: f.digits('18:00'), styles: { input: { textAlign: f.locale === 'fa' ? ('right' as const) : ('left' as const) } } });
   const prizeRows = prizes.filter((p) => p.title.trim());
   const valid =
     titleFa.trim() !== '' &&

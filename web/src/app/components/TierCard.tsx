@@ -68,13 +68,13 @@ export function TierCard({ tier }: { tier: string | null | undefined }) {
             <>
               <Text size="sm">{t('app.tier.missing', { missing: amount(next.missing), tier: name(nextLevel) })}</Text>
               <Progress value={done} color="yellow" size="md" radius="xl" aria-label={t('tier.progress')} />
+              <Text size="xs" c="dimmed">
+                {t('tiers.qualifies', { what: t(p.measure === 'points' ? 'tiers.measure.points' : 'tiers.measure.rials'), when: window })}
+              </Text>
             </>
           ) : (
             <Text size="sm">{t('app.tier.nextAt', { tier: name(nextLevel), amount: amount(nextLevel.threshold), window })}</Text>
           )}
-          <Text size="xs" c="dimmed">
-            {t('tiers.qualifies', { what: t(p.measure === 'points' ? 'tiers.measure.points' : 'tiers.measure.rials'), when: window })}
-          </Text>
         </Stack>
       ) : (
         level && (

@@ -192,7 +192,7 @@ export default function FestivalPage() {
         )}
       </Card>
 
-      {s.joined && fe.staking && fe.phase === 'open' && <StakeCard standing={s} onStaked={q.reload} />}
+      {s.joined && fe.staking && fe.phase === 'open' && s.draws.some((d) => d.chances.basis === 'staked' && d.status === 'scheduled') && <StakeCard standing={s} onStaked={q.reload} />}
 
       <Draws standing={s} />
       <Board festival={fe} joined={s.joined} />
@@ -218,13 +218,15 @@ function Draws({ standing: s }: { standing: Standing }) {
           return (
             <Paper key={d.id} withBorder radius="md" p="sm" data-testid="my-draw">
               <Group justify="space-between" wrap="nowrap" align="flex-start">
-                <div>
+                <div style={{ minWidth: 0 }}>
                   <Text fw={700}>{f.name(d.title)}</Text>
                   <Text size="xs" c="dimmed">
                     {d.status === 'drawn' ? t('app.draw.drawnAt', { at: f.date(d.drawnAt ?? d.drawAt, 'dateTime') }) : t('app.draw.closesAt', { at: f.date(d.cutoffAt, 'dateTime') })}
                   </Text>
                 </div>
-                <DrawStatusBadge status={d.status} />
+                <div style={{ flexShrink: 0 }}>
+                  <DrawStatusBadge status={d.status} />
+                </div>
               </Group>
               <Text size="sm" mt={6} c="dimmed">
                 {chanceRuleText(d.chances, f, t)}
