@@ -41,6 +41,9 @@ export function startWorker(db: Db, clock: Clock, services: Services, logger: Lo
         // Daily work in each club's zone, once per local day: occasions, tier reviews.
         const occasions = await services.occasions.runDue(clock.now());
         if (occasions.length) logger.info({ occasions }, 'daily occasions ran');
+        // Festivals: draws at their moments, automatic enrolment, top performers at period end.
+        const fest = await services.festivals.tick();
+        if (fest.draws || fest.decided) logger.info(fest, 'festival work done');
         await services.tiers.reviewDue(async () => (await Promise.all((await services.clubs.listIds()).map((id) => services.clubs.get(id)))).filter((c) => c !== null));
       }
     } catch (e) {
