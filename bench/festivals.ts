@@ -193,11 +193,11 @@ async function earnPath(database: Database, services: Services) {
   const club = await newClub(services, 'fst-earn');
   // Festival score only (the common case); a performance category adds one standing per event.
   const f = await newFestival(services, club, { categories: [] });
+  // One member set per configuration, so every set's ledger history grows alike.
   const all = await insertMembers(database, club.id, 2000);
-  const inside = all.slice(0, 1000);
-  const outside = all.slice(1000);
+  const [plain, inside, outside, gamers] = [all.slice(0, 500), all.slice(500, 1000), all.slice(1000, 1500), all.slice(1500)];
   // Participants through the service's own enrolment (real entry codes).
-  for (const id of inside) {
+  for (const id of [...inside, ...gamers]) {
     const r = await services.festivals.join(club, id, f.id, { actor: 'bench' });
     if (!r.ok) throw new Error(r.code);
   }
@@ -230,10 +230,10 @@ async function earnPath(database: Database, services: Services) {
     return r;
   };
   const configs: [string, EarnFn, string[]][] = [
-    ['base (rules engine only)', rules, inside],
+    ['base (rules engine only)', rules, plain],
     ['+ festival, members take part', outerTimed, inside],
     ['+ festival, members do not take part', services.festivals.composeEarn(rules), outside],
-    ['+ festival + badges/streak/challenge', g.composeEarn(services.festivals.composeEarn(rules)), inside],
+    ['+ festival + badges/streak/challenge', g.composeEarn(services.festivals.composeEarn(rules)), gamers],
   ];
   let seq = 0;
   const events = (members: string[], n: number): EventInput[] =>
@@ -243,7 +243,8 @@ async function earnPath(database: Database, services: Services) {
   const batch: Record<string, number[]> = {};
   const singles = Math.max(50, Math.floor(EVENTS / 4));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, fn, members] of configs) {
+    // Rotate the order each round so no configuration always runs first (or after another).
+    for (const [name, fn, members] of [...configs.slice(round % configs.length), ...configs.slice(0, round % configs.length)]) {
       services.events.setEarn(fn);
       mode = 'single';
       let t0 = performance.now();

@@ -32,6 +32,9 @@ export class Notifier {
   }
 
   private async textFor(m: ClaimedMessage): Promise<string | null> {
+    // Modules that compose their own Persian text (draw wins, badges, challenges) carry it.
+    const own = (m.payload.sms as { text?: unknown } | undefined)?.text;
+    if (typeof own === 'string' && own.trim()) return own;
     const club = await this.clubs.get(m.clubId);
     if (!club) return null;
     const n = (v: unknown) => formatNumber(Number(v ?? 0), 'fa');
