@@ -63,6 +63,8 @@ export interface BaselineResult {
   /** CPU per event of the baseline client (this process) and PostgreSQL, and the ceiling they imply */
   cpuMsPerEvent?: { client: number; postgres: number | null };
   cpuCeilingPerSec?: number | null;
+  /** cores busy with work that is neither this process nor the baseline's backends */
+  otherCores?: number | null;
 }
 
 const DAY = 86400_000;
@@ -252,6 +254,7 @@ export async function runBaseline(db: BaselineDb, form: 'tx' | 'cte' | 'batch', 
     errors,
     cpuMsPerEvent: { client: clientMs, postgres: pgMs },
     cpuCeilingPerSec: events && clientMs + (pgMs ?? 0) > 0 ? Math.round((cpu.cores * 1000) / (clientMs + (pgMs ?? 0))) : null,
+    otherCores: cpu.otherCores === null ? null : Math.round(cpu.otherCores * 100) / 100,
   };
 }
 

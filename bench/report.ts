@@ -76,10 +76,10 @@ export function scenarioTable(rows: ScenarioResult[]): string {
 }
 
 export function baselineTable(rows: BaselineResult[]): string {
-  const head = `${padr('baseline', 12)}${pad('conns', 6)}${pad('events/tx', 10)}${pad('RT/event', 9)}${pad('events/s', 10)}${pad('mean ms', 9)}${pad('p99 ms', 8)}${pad('errors', 7)}${pad('µs/ev cl', 9)}${pad('µs/ev pg', 9)}${pad('ceiling', 9)}`;
+  const head = `${padr('baseline', 12)}${pad('conns', 6)}${pad('events/tx', 10)}${pad('RT/event', 9)}${pad('events/s', 10)}${pad('mean ms', 9)}${pad('p99 ms', 8)}${pad('errors', 7)}${pad('µs/ev cl', 9)}${pad('µs/ev pg', 9)}${pad('ceiling', 9)}${pad('other', 7)}`;
   const lines = [head, '-'.repeat(head.length)];
   for (const r of rows)
-    lines.push(`${padr(r.form, 12)}${pad(r.connections, 6)}${pad(r.eventsPerEnvelope, 10)}${pad(fmt(r.roundTripsPerEvent, r.roundTripsPerEvent < 1 ? 3 : 0), 9)}${pad(fmt(r.eventsPerSec), 10)}${pad(fmt(r.latencyMs?.mean, 2), 9)}${pad(fmt(r.latencyMs?.p99, 1), 8)}${pad(r.errors, 7)}${pad(fmt(r.cpuMsPerEvent ? r.cpuMsPerEvent.client * 1000 : null), 9)}${pad(fmt(r.cpuMsPerEvent?.postgres == null ? null : r.cpuMsPerEvent.postgres * 1000), 9)}${pad(fmt(r.cpuCeilingPerSec ?? null), 9)}`);
+    lines.push(`${padr(r.form, 12)}${pad(r.connections, 6)}${pad(r.eventsPerEnvelope, 10)}${pad(fmt(r.roundTripsPerEvent, r.roundTripsPerEvent < 1 ? 3 : 0), 9)}${pad(fmt(r.eventsPerSec), 10)}${pad(fmt(r.latencyMs?.mean, 2), 9)}${pad(fmt(r.latencyMs?.p99, 1), 8)}${pad(r.errors, 7)}${pad(fmt(r.cpuMsPerEvent ? r.cpuMsPerEvent.client * 1000 : null), 9)}${pad(fmt(r.cpuMsPerEvent?.postgres == null ? null : r.cpuMsPerEvent.postgres * 1000), 9)}${pad(fmt(r.cpuCeilingPerSec ?? null), 9)}${pad(fmt(r.otherCores ?? null, 2), 7)}`);
   return lines.join('\n');
 }
 

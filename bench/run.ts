@@ -313,7 +313,7 @@ async function benchBaseline(o: Options, baseUrl: string): Promise<BaselineResul
   log('\n== raw-SQL baseline (PostgreSQL, same driver, same schema, no server running) ==');
   const db = await prepareBaseline(baseUrl, o.members);
   const out: BaselineResult[] = [];
-  const show = (r: BaselineResult) => log(`  ${r.form.padEnd(8)} c=${String(r.connections).padEnd(3)} ${String(r.eventsPerSec).padStart(7)} events/s  (${r.events} events, mean ${r.latencyMs?.mean ?? '–'} ms per transaction, errors ${r.errors})`);
+  const show = (r: BaselineResult) => log(`  ${r.form.padEnd(8)} c=${String(r.connections).padEnd(3)} ${String(r.eventsPerSec).padStart(7)} events/s  (${r.events} events, mean ${r.latencyMs?.mean ?? '–'} ms per transaction, errors ${r.errors}${r.otherCores != null ? `, other work ${r.otherCores} cores` : ''})`);
   if (o.has('baseline')) {
     for (const form of ['tx', 'cte'] as const) {
       const r = await runBaseline(db, form, { connections: o.baselineConns, durationMs: o.stepMs, run: `${RUN}-${form}` });
@@ -488,6 +488,7 @@ async function main() {
     for (const s of roundTrips.single.statements) log(`  ${s.statement.padEnd(48)} ×${s.perEvent}  mean ${s.meanMs} ms  (${Math.round(s.shareOfTime * 100)} % of DB time)`);
     const cc = roundTrips.concurrent;
     log(`  ${cc.connections} concurrent single events (in-process): ${cc.statementsPerEvent} statements per event, ${cc.eventsPerTransaction ?? '?'} events per transaction, ${cc.eventsPerSec.toLocaleString('en-US')} events/s`);
+    for (const s of cc.statements) log(`    ${s.statement.padEnd(46)} ×${s.perEvent}  mean ${s.meanMs} ms  (${Math.round(s.shareOfTime * 100)} %)`);
     log(`  batch of 1000: ${roundTrips.batch.statementsPerCall} statements per call, ${roundTrips.batch.msPerCall} ms per call, ${roundTrips.batch.eventsPerSec.toLocaleString('en-US')} events/s in-process`);
     for (const s of roundTrips.batch.statements) log(`    ${s.statement.padEnd(46)} mean ${s.meanMs} ms  (${Math.round(s.shareOfTime * 100)} %)`);
   }
