@@ -151,14 +151,15 @@ export function machineInfo() {
  * Returns ops/s of fdatasync (one 8 kB write), the wal_sync_method PostgreSQL uses on Linux.
  */
 export function fsyncRate(dir: string): { fdatasyncPerSec: number; openDatasyncPerSec: number | null; tool: string } | null {
-  const candidates = ['pg_test_fsync', ...(() => {
-    try {
-      return readdirSync('/usr/lib/postgresql').map((v) => `/usr/lib/postgresql/${v}/bin/pg_test_fsync`);
-    } catch {
-      return [];
-    }
-  })()];
-  const tool = candidates.find((c) => !c.includes('/') || existsSync(c));
+  const onPath = (process.env.PATH ?? '').split(':').map((d) => path.join(d, 'pg_test_fsync'));
+  let versions: string[] = [];
+  try {
+    versions = readdirSync('/usr/lib/postgresql').sort().reverse();
+  } catch {
+    /* not a Debian layout */
+  }
+  const candidates = [...onPath, ...versions.map((v) => `/usr/lib/postgresql/${v}/bin/pg_test_fsync`)];
+  const tool = candidates.find((c) => existsSync(c));
   if (!tool) return null;
   const file = path.join(dir, 'vafa-bench-fsync.test');
   const r = spawnSync(tool, ['-s', '1', '-f', file], { encoding: 'utf8', timeout: 60_000 });

@@ -153,7 +153,7 @@ export function chartSvg(series: Series[], meta: { title: string; subtitle: stri
       for (const p of pts) o.push(`<circle cx="${x2(p.offered).toFixed(1)}" cy="${y2(p.p99).toFixed(1)}" r="3.5" fill="${s.color}"/>`);
     }
     if (s.closedMax) o.push(`<line x1="${left}" y1="${y1(s.closedMax)}" x2="${left + panelW}" y2="${y1(s.closedMax)}" stroke="${s.color}" stroke-dasharray="2 3"/><text x="${left + 4}" y="${y1(s.closedMax) - 4}" fill="${s.color}">${esc(s.engine)} closed-loop max ${Math.round(s.closedMax).toLocaleString('en-US')}/s</text>`);
-    if (s.baseline) o.push(`<line x1="${left}" y1="${y1(s.baseline)}" x2="${left + panelW}" y2="${y1(s.baseline)}" stroke="#777" stroke-dasharray="8 3"/><text x="${left + panelW - 4}" y="${y1(s.baseline) - 4}" text-anchor="end" fill="#555">raw-SQL baseline (tx form) ${Math.round(s.baseline).toLocaleString('en-US')}/s</text>`);
+    if (s.baseline) o.push(`<line x1="${left}" y1="${y1(s.baseline)}" x2="${left + panelW}" y2="${y1(s.baseline)}" stroke="#777" stroke-dasharray="8 3"/><text x="${left + panelW - 4}" y="${y1(s.baseline) + 14}" text-anchor="end" fill="#555">raw-SQL baseline (tx form) ${Math.round(s.baseline).toLocaleString('en-US')}/s</text>`);
     o.push(`<rect x="${left + 10}" y="${legendY - 4}" width="10" height="10" fill="${s.color}"/><text x="${left + 26}" y="${legendY + 5}">${esc(s.engine)}</text>`);
     legendY += 16;
   }

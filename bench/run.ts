@@ -11,6 +11,7 @@
  *   npm run bench -- --wait-quiet 300     wait (≤ 300 s) until other work on the machine uses
  *                                          < --quiet-cores (default 0.25) cores
  *   npm run bench -- --only gcsweep       in-process group-commit tuning sweep (by name only)
+ *   npm run bench -- --chart-only          redraw throughput.svg from latest.json
  *   npm run bench -- --server-import bench/patches/group-commit-next-turn.ts
  *                                          measure a proposed src/ change, preloaded into the server
  *
@@ -55,7 +56,7 @@ function parseArgs(argv: string[]) {
   for (const s of only ?? []) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario "${s}"; known: ${SCENARIOS.join(', ')}`);
   const enginesRaw = get('--engines') ?? 'both';
   const engines: Engine[] = enginesRaw === 'both' ? ['postgres', 'pglite'] : (enginesRaw.split(',') as Engine[]);
-  const stepMs = Number(get('--step-seconds') ?? (quick ? 4 : 10)) * 1000;
+  const stepMs = Number(get('--step-seconds') ?? (quick ? 3 : 10)) * 1000;
   return {
     quick,
     only,
@@ -65,10 +66,10 @@ function parseArgs(argv: string[]) {
     serverImports: (get('--server-import') ?? '').split(',').filter(Boolean),
     members: Number(get('--members') ?? (quick ? 2000 : 10_000)),
     stepMs,
-    warmupMs: quick ? 2000 : 4000,
+    warmupMs: quick ? 1500 : 4000,
     ladder: {
-      postgres: quick ? [500, 1500, 3000] : [250, 500, 1000, 1500, 2000, 3000],
-      pglite: quick ? [250, 800] : [100, 250, 500, 800, 1000, 1500],
+      postgres: quick ? [500, 1500] : [250, 500, 1000, 1500, 2000, 3000],
+      pglite: quick ? [250] : [100, 250, 500, 800, 1000, 1500],
     } as Record<Engine, number[]>,
     openConnections: 64,
     closedConns: quick ? [32] : [32, 64],
@@ -76,7 +77,7 @@ function parseArgs(argv: string[]) {
     hotConns: 32,
     baselineConns: 20, // = the server's pool (openPostgres default max)
     baselineBatchConns: quick ? [1] : [1, 4],
-    roundTrips: quick ? { singles: 100, batches: 1, concurrentMs: 2000 } : { singles: 300, batches: 3, concurrentMs: 5000 },
+    roundTrips: quick ? { singles: 50, batches: 1, concurrentMs: 1000 } : { singles: 300, batches: 3, concurrentMs: 5000 },
     has: (s: Scenario) => (only ? only.has(s) : !BY_NAME_ONLY.includes(s)),
     waitQuietS: argv.includes('--wait-quiet') ? Number(get('--wait-quiet') ?? 300) || 300 : 0,
     quietCores: Number(get('--quiet-cores') ?? 0.25),
@@ -397,11 +398,48 @@ function evaluate(runs: EngineRun[], base: BaselineResult[]): { targets: Target[
   return { targets, ratios };
 }
 
+// ------------------------------------------------------------------------------ chart
+
+interface ChartInput {
+  engines: EngineRun[];
+  baseline: BaselineResult[];
+  startedAt: string;
+  machine: { cores: number; cpuModel: string; node: string };
+  synchronousCommit: string;
+  stepMs: number;
+  quick: boolean;
+}
+
+/** Offered load vs achieved and p99 for the single-event ladder; false when there is none. */
+function writeChart(file: string, c: ChartInput): boolean {
+  const series = c.engines.map((r) => ({
+    engine: r.engine === 'postgres' ? `PostgreSQL ${r.version.split(' ')[1] ?? ''}`.trim() : 'PGlite',
+    color: r.engine === 'postgres' ? '#1f6feb' : '#d97706',
+    points: r.scenarios.filter((s) => s.scenario === 'single').map((s) => ({ offered: s.load.offeredPerSec!, achieved: s.load.eventsPerSec, p99: s.load.latencyMs.p99 })),
+    closedMax: r.scenarios.filter((s) => s.scenario === 'closed').reduce<number | null>((m, s) => Math.max(m ?? 0, s.load.eventsPerSec), null),
+    baseline: r.engine === 'postgres' ? (c.baseline.find((b) => b.form === 'tx')?.eventsPerSec ?? null) : null,
+  }));
+  if (!series.some((s) => s.points.length)) return false;
+  writeFileSync(file, chartSvg(series, {
+    title: 'Vafa: single purchase events over HTTP (POST /api/v1/events), open loop',
+    subtitle: `${c.startedAt.slice(0, 10)} · ${c.machine.cores} cores ${c.machine.cpuModel} · node ${c.machine.node} · synchronous_commit=${c.synchronousCommit} · ${c.stepMs / 1000} s per step${c.quick ? ' (quick)' : ''}`,
+    p99Goal: 30,
+  }));
+  return true;
+}
+
 // ------------------------------------------------------------------------------ main
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const resultsDir = path.join(ROOT, 'bench/results');
+  if (process.argv.includes('--chart-only')) {
+    // Redraw throughput.svg from latest.json without running anything.
+    const r = JSON.parse(readFileSync(path.join(resultsDir, 'latest.json'), 'utf8'));
+    const ok = writeChart(path.join(resultsDir, 'throughput.svg'), { engines: r.engines, baseline: r.baseline, startedAt: r.startedAt, machine: r.machine, synchronousCommit: r.postgresSettings?.synchronous_commit ?? '?', stepMs: r.options.stepMs, quick: r.mode === 'quick' });
+    log(ok ? 'wrote bench/results/throughput.svg from latest.json' : 'latest.json has no single-event ladder to draw');
+    return;
+  }
   mkdirSync(resultsDir, { recursive: true });
   const started = new Date();
   const t0 = performance.now();
@@ -503,22 +541,8 @@ async function main() {
   log('\n== targets (informative; the run never fails on them) ==');
   log(targetsTable(targets));
 
-  const pgRun = runs.find((r) => r.engine === 'postgres');
-  const series = runs.map((r) => ({
-    engine: r.engine === 'postgres' ? `PostgreSQL ${r.version.split(' ')[1] ?? ''}`.trim() : 'PGlite',
-    color: r.engine === 'postgres' ? '#1f6feb' : '#d97706',
-    points: r.scenarios.filter((s) => s.scenario === 'single').map((s) => ({ offered: s.load.offeredPerSec!, achieved: s.load.eventsPerSec, p99: s.load.latencyMs.p99 })),
-    closedMax: r.scenarios.filter((s) => s.scenario === 'closed').reduce<number | null>((m, s) => Math.max(m ?? 0, s.load.eventsPerSec), null),
-    baseline: r === pgRun ? (base.find((b) => b.form === 'tx')?.eventsPerSec ?? null) : null,
-  }));
   const svgPath = path.join(resultsDir, 'throughput.svg');
-  if (series.some((s) => s.points.length)) {
-    writeFileSync(svgPath, chartSvg(series, {
-      title: 'Vafa: single purchase events over HTTP (POST /api/v1/events), open loop',
-      subtitle: `${started.toISOString().slice(0, 10)} · ${machine.cores} cores ${machine.cpuModel} · node ${machine.node} · synchronous_commit=${pgInfo?.settings.synchronous_commit ?? '?'} · ${o.stepMs / 1000} s per step${o.quick ? ' (quick)' : ''}`,
-      p99Goal: 30,
-    }));
-  }
+  const charted = writeChart(svgPath, { engines: runs, baseline: base, startedAt: started.toISOString(), machine, synchronousCommit: pgInfo?.settings.synchronous_commit ?? '?', stepMs: o.stepMs, quick: o.quick });
   const result = {
     run: RUN,
     startedAt: started.toISOString(),
@@ -547,7 +571,7 @@ async function main() {
   };
   const jsonPath = path.join(resultsDir, 'latest.json');
   writeFileSync(jsonPath, JSON.stringify(result, null, 2));
-  log(`\nwrote ${path.relative(ROOT, jsonPath)}${series.some((s) => s.points.length) ? ` and ${path.relative(ROOT, svgPath)}` : ''} in ${result.durationS} s`);
+  log(`\nwrote ${path.relative(ROOT, jsonPath)}${charted ? ` and ${path.relative(ROOT, svgPath)}` : ''} in ${result.durationS} s`);
 }
 
 main().catch(async (e) => {
