@@ -31,6 +31,8 @@ const cases: Case[] = [
   { name: 'malformed JSON (event)', url: () => '/api/v1/events', body: '{"eventId": "x", "type": ', status: 400, code: 'malformed_json' },
   { name: 'malformed JSON (member)', url: () => '/api/v1/members', body: "{mobile: '09121234567'}", status: 400, code: 'malformed_json' },
   { name: 'malformed JSON (spend)', url: (s) => `/api/v1/members/${s.m}/spend`, body: '{"points": 1,}', status: 400, code: 'malformed_json' },
+  { name: 'JSON nested 5000 deep (the idempotency hash once overflowed the stack on it)', url: (s) => `/api/v1/members/${s.m}/spend`, body: '['.repeat(5000) + ']'.repeat(5000), status: 400, code: 'malformed_json' },
+  { name: 'JSON nested 65 deep inside an event', url: () => '/api/v1/events', body: (s: Setup) => ({ ...ev(s), attributes: { x: JSON.parse('['.repeat(65) + ']'.repeat(65)) } }), status: 400, code: 'malformed_json' },
   { name: 'empty JSON body', url: () => '/api/v1/events', body: '', status: 400, code: 'malformed_json' },
   { name: 'not JSON at all', url: () => '/api/v1/events', body: 'eventId=1&type=purchase', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, code: 'unsupported_media_type' },
   { name: 'unknown member by id (event)', url: () => '/api/v1/events', body: (s: Setup) => ev(s, { member: { id: 'mbr_00000000000000000000000000000000' } }), status: 404, code: 'member_not_found' },

@@ -41,6 +41,26 @@ export interface HttpDeps {
   bodyLimitBytes?: number;
 }
 
+/** No Vafa body nests deeper than this; deeper ones would only exercise recursive code. */
+const MAX_JSON_DEPTH = 64;
+/** The deepest [ / { nesting of a JSON text, brackets inside strings not counted; one pass. */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > max) max = depth;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return max;
+}
+
 export async function createHttp(deps: HttpDeps): Promise<App> {
   const app: App = Fastify({
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
@@ -60,6 +80,7 @@ export async function createHttp(deps: HttpDeps): Promise<App> {
   const parseJson = app.getDefaultJsonParser('error', 'ignore');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, text, done) => {
+    if (jsonDepth(text as string) > MAX_JSON_DEPTH) return done(Object.assign(new Error(`the JSON body nests deeper than ${MAX_JSON_DEPTH} levels`), { statusCode: 400 }), undefined);
     if (!SUSPECT_ESCAPE.test(text as string)) return parseJson(req, text as string, done);
     parseJson(req, text as string, (err, body) => {
       if (err) return done(err, undefined);
@@ -147,6 +168,7 @@ export async function createHttp(deps: HttpDeps): Promise<App> {
       case 'FST_ERR_CTP_INVALID_JSON_BODY':
         return sendProblem(reply, 'malformed_json', err.message);
     }
+    if (/nests deeper/.test(err.message)) return sendProblem(reply, 'malformed_json', err.message);
     if (err instanceof SyntaxError || (err.statusCode === 400 && /JSON/i.test(err.message))) {
       return sendProblem(reply, 'malformed_json', 'the body is not valid JSON');
     }
