@@ -39,6 +39,28 @@ export interface EarnInput {
  */
 export type EarnFn = (tx: Tx, inputs: EarnInput[]) => Promise<Award[][]>;
 
+/**
+ * What a refund means beyond the purchase's own points, run in the refund's transaction after
+ * the ledger reversed them: other units the purchase earned (festival scores), referral
+ * bonuses it qualified, tier measures and rule usage, POS burns paid on it. Modules register
+ * theirs with `onRefund`; they run in registration order.
+ */
+export interface RefundContext {
+  club: Club;
+  memberId: string;
+  /** The purchase's internal event id (events.id) and its caller id. */
+  purchaseEventId: string;
+  purchaseExternalId: string;
+  purchaseRials: number;
+  /** The refund event being written now. */
+  refundEventId: string;
+  refundRials: number;
+  /** Rials of this purchase refunded before this refund. */
+  refundedBeforeRials: number;
+  occurredAt: Date;
+}
+export type RefundHook = (tx: Tx, r: RefundContext) => Promise<void>;
+
 /** Checks events before anything is written (event types, attribute schemas): null = fine. */
 export type ValidateFn = (tx: Tx, club: Club, inputs: EventInput[]) => Promise<({ code: string; detail: string } | null)[]>;
 
@@ -87,6 +109,12 @@ export class EventService {
   /** The rules engine plugs in here. */
   setEarn(fn: EarnFn) {
     this.earn = fn;
+  }
+
+  private readonly refundHooks: RefundHook[] = [];
+  /** Modules that must undo their part of a refunded purchase plug in here. */
+  onRefund(fn: RefundHook) {
+    this.refundHooks.push(fn);
   }
 
   private validate: ValidateFn | null = null;
@@ -301,6 +329,11 @@ export class EventService {
         purchaseRials: Number(purchase.amount_rials),
         refundRials: p.input.amountRials ?? 0,
       });
+      for (const hook of this.refundHooks)
+        await hook(tx, {
+          club, memberId: p.memberId, purchaseEventId: purchase.id, purchaseExternalId: p.input.refundOf!, purchaseRials: Number(purchase.amount_rials),
+          refundEventId: p.id, refundRials: p.input.amountRials ?? 0, refundedBeforeRials: refundedBefore, occurredAt: p.occurredAt,
+        });
       outcomes[p.index] = { eventId: p.input.eventId, status: 'created', id: p.id, memberId: p.memberId, points: -rev.points, reversed: rev.points, unrecovered: rev.unrecovered };
       if (rev.points > 0 || rev.unrecovered > 0)
         outbox.push({ clubId: club.id, topic: 'points.reversed', payload: { memberId: p.memberId, eventId: p.id, purchaseEventId: purchase.id, points: rev.points, unrecovered: rev.unrecovered } });
