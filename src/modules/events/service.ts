@@ -17,7 +17,7 @@ import { enqueue, type OutboxMessage } from '../../platform/outbox.js';
 import { fail, ok, type Result } from '../../platform/result.js';
 import { basePoints, type Club } from '../clubs/index.js';
 import { SYSTEM, type Credit, type LedgerService, type Unit } from '../ledger/index.js';
-import type { MemberService } from '../members/index.js';
+import type { MemberFacts, MemberService } from '../members/index.js';
 import { eventHash, MAX_FUTURE_SKEW_MS, type EventInput, type EventOutcome } from './domain.js';
 
 export interface Award {
@@ -30,6 +30,8 @@ export interface Award {
 export interface EarnInput {
   club: Club;
   memberId: string;
+  /** The member as resolved for this event (read once per group; the earn path reuses it). */
+  member?: MemberFacts;
   event: Omit<EventInput, 'occurredAt'> & { id: string; occurredAt: Date };
 }
 
@@ -78,6 +80,7 @@ interface Prepared {
   hash: string;
   occurredAt: Date;
   memberId: string;
+  member: MemberFacts;
 }
 
 type One = { club: Club; input: EventInput; claim: IdempotencyClaim | null };
@@ -243,7 +246,7 @@ export class EventService {
       const member = resolve(input.member);
       if (!member) return failWith(index, 'member_not_found');
       if (member.status !== 'active') return failWith(index, 'member_inactive');
-      prepared.push({ index, input, id: newId('evt'), hash, occurredAt, memberId: member.id });
+      prepared.push({ index, input, id: newId('evt'), hash, occurredAt, memberId: member.id, member });
     });
 
     const plain = prepared.filter((p) => p.input.type !== 'refund');
@@ -255,7 +258,7 @@ export class EventService {
       const inserted = await this.insertEvents(tx, club.id, plain);
       const fresh = plain.filter((p) => inserted.has(p.input.eventId));
       await this.duplicates(tx, club.id, plain.filter((p) => !inserted.has(p.input.eventId)), outcomes);
-      const awards = await this.earn(tx, fresh.map((p) => ({ club, memberId: p.memberId, event: { ...p.input, id: p.id, occurredAt: p.occurredAt } })));
+      const awards = await this.earn(tx, fresh.map((p) => ({ club, memberId: p.memberId, member: p.member, event: { ...p.input, id: p.id, occurredAt: p.occurredAt } })));
       const credits: Credit[] = [];
       fresh.forEach((p, k) => {
         let points = 0;

@@ -8,7 +8,7 @@ import { enqueue } from '../../platform/outbox.js';
 import { normalizeMobile, normalizeNationalCode, normalizeText } from '../../platform/persian.js';
 import { fail, ok, type Result } from '../../platform/result.js';
 import { normaliseFields, referralCode, type Member, type MemberCreate, type MemberPatch } from './domain.js';
-import { findMember, listMembers, toMember, toRow, type MemberRef, type MemberRow } from './store.js';
+import { FACT_COLUMNS, findMember, listMembers, readFacts, toFacts, toMember, toRow, type MemberFacts, type MemberRef, type MemberRow } from './store.js';
 
 export interface Actor {
   actor: string;
@@ -131,7 +131,11 @@ export class MemberService {
    * Resolves the member references of a batch of events to ids, in one query per kind.
    * Returns a function from ref to member (or null when unknown / malformed).
    */
-  async resolveRefs(db: Executor, clubId: string, refs: MemberRef[]): Promise<(ref: MemberRef) => { id: string; status: string } | null> {
+  /**
+   * Resolves the members events name (by id, mobile or customer number) in one query, and
+   * returns what the earn path needs of each (so the rules need not read them again).
+   */
+  async resolveRefs(db: Executor, clubId: string, refs: MemberRef[]): Promise<(ref: MemberRef) => MemberFacts | null> {
     const ids = new Set<string>();
     const mobiles = new Set<string>();
     const customers = new Set<string>();
@@ -142,11 +146,11 @@ export class MemberService {
         if (m) mobiles.add(m);
       } else if ('customerNo' in r) customers.add(normalizeText(r.customerNo));
     }
-    const found = new Map<string, { id: string; status: string }>();
+    const found = new Map<string, MemberFacts>();
     if (ids.size + mobiles.size + customers.size > 0) {
       const rows = await db
         .selectFrom('members')
-        .select(['id', 'mobile', 'customer_no', 'status'])
+        .select([...FACT_COLUMNS, 'customer_no'])
         .where('club_id', '=', clubId)
         .where((eb) => {
           const ors = [];
@@ -157,9 +161,9 @@ export class MemberService {
         })
         .execute();
       for (const r of rows) {
-        const v = { id: r.id as string, status: r.status as string };
-        found.set(`id:${r.id}`, v);
-        found.set(`m:${r.mobile}`, v);
+        const v = toFacts(r as never);
+        found.set(`id:${v.id}`, v);
+        found.set(`m:${v.mobile}`, v);
         if (r.customer_no) found.set(`c:${r.customer_no}`, v);
       }
     }
@@ -172,6 +176,11 @@ export class MemberService {
       if ('customerNo' in r) return found.get(`c:${normalizeText(r.customerNo)}`) ?? null;
       return null;
     };
+  }
+
+  /** The earn facts of members by id, in the caller's transaction. */
+  facts(ex: Executor, clubId: string, ids: string[]): Promise<Map<string, MemberFacts>> {
+    return readFacts(ex, clubId, ids);
   }
 
   /** Member app sign-in: the member with this mobile, or a new one who joins via the app. */

@@ -140,3 +140,57 @@ export async function listMembers(db: Executor, lq: ListQuery): Promise<MemberRo
   if (lq.cursor) q = q.where('id', '<', lq.cursor);
   return (await q.orderBy('id', 'desc').limit(lq.limit).execute()) as MemberRow[];
 }
+
+/** What the earning engine and its wrappers read about a member, in the earn transaction. */
+export interface MemberFacts {
+  id: string;
+  status: string;
+  tier: string | null;
+  groups: string[];
+  city: string | null;
+  birthDate: string | null;
+  joinedAt: Date;
+  referredBy: string | null;
+  mobile: string;
+  nationalCodeHash: string | null;
+}
+
+interface FactsRow {
+  id: string;
+  status: string;
+  tier: string | null;
+  groups: string[] | null;
+  city: string | null;
+  birth_date: string | null;
+  created_at: Date;
+  referred_by: string | null;
+  mobile: string;
+  national_code_hash: string | null;
+  customer_no?: string | null;
+}
+export const FACT_COLUMNS = ['id', 'status', 'tier', 'groups', 'city', 'birth_date', 'created_at', 'referred_by', 'mobile', 'national_code_hash'] as const;
+
+export function toFacts(r: FactsRow): MemberFacts {
+  return {
+    id: r.id,
+    status: r.status,
+    tier: r.tier,
+    groups: r.groups ?? [],
+    city: r.city,
+    birthDate: r.birth_date ? String(r.birth_date).slice(0, 10) : null,
+    joinedAt: new Date(r.created_at),
+    referredBy: r.referred_by,
+    mobile: r.mobile,
+    nationalCodeHash: r.national_code_hash,
+  };
+}
+
+export async function readFacts(ex: Executor, clubId: string, ids: string[]): Promise<Map<string, MemberFacts>> {
+  const out = new Map<string, MemberFacts>();
+  if (ids.length === 0) return out;
+  const rows = await sql<FactsRow>`
+    select id, status, tier, groups, city, birth_date, created_at, referred_by, mobile, national_code_hash
+    from members where club_id = ${clubId} and id = any(${ids}::text[])`.execute(ex);
+  for (const r of rows.rows) out.set(r.id, toFacts(r));
+  return out;
+}

@@ -1,50 +1,18 @@
 /**
- * Reads of other modules' tables that the earning engine needs inside its own transaction
+ * Reads of other modules' tables (members' facts now come through the members module's door) that the earning engine needs inside its own transaction
  * (PGlite has one connection, so a service call on the pool would wait on our transaction
  * forever). They are kept here, in one file, until the members and events doors offer them:
- *   MemberService.earnFacts(tx, clubId, ids)       → memberFacts below
  *   EventService.findByExternalId(db, clubId, ext) → storedEvent below
  *   EventService.page(db, clubId, from, to, after)  → eventsPage below
  * Read-only: nothing here writes another module's table.
  */
 import { sql } from 'kysely';
 import type { Executor } from '../../platform/db.js';
+import { readMemberFacts } from '../members/index.js';
 
-export interface MemberFacts {
-  id: string;
-  status: string;
-  tier: string | null;
-  groups: string[];
-  city: string | null;
-  birthDate: string | null;
-  joinedAt: Date;
-  referredBy: string | null;
-  mobile: string;
-  nationalCodeHash: string | null;
-}
-
-export async function memberFacts(ex: Executor, clubId: string, ids: string[]): Promise<Map<string, MemberFacts>> {
-  const out = new Map<string, MemberFacts>();
-  if (ids.length === 0) return out;
-  const rows = await sql<{ id: string; status: string; tier: string | null; groups: string[]; city: string | null; birth_date: string | null; created_at: Date; referred_by: string | null; mobile: string; national_code_hash: string | null }>`
-    select id, status, tier, groups, city, birth_date, created_at, referred_by, mobile, national_code_hash
-    from members where club_id = ${clubId} and id = any(${ids}::text[])`.execute(ex);
-  for (const r of rows.rows) {
-    out.set(r.id, {
-      id: r.id,
-      status: r.status,
-      tier: r.tier,
-      groups: r.groups ?? [],
-      city: r.city,
-      birthDate: r.birth_date ? String(r.birth_date).slice(0, 10) : null,
-      joinedAt: new Date(r.created_at),
-      referredBy: r.referred_by,
-      mobile: r.mobile,
-      nationalCodeHash: r.national_code_hash,
-    });
-  }
-  return out;
-}
+/** The members door: what the earning engine reads about members (same transaction). */
+export type { MemberFacts } from '../members/index.js';
+export const memberFacts = (ex: Executor, clubId: string, ids: string[]) => readMemberFacts(ex, clubId, ids);
 
 export interface StoredEvent {
   id: string;

@@ -366,7 +366,12 @@ export class RulesService {
     const tz = club.timeZone;
     const cat = await this.catalog(tx, club.id);
     const ids = [...new Set(inputs.map((i) => i.memberId))];
-    const [facts, counters] = await Promise.all([memberFacts(tx, club.id, ids), readCounters(tx, club.id, ids)]);
+    // The events module hands over the members it resolved; read only those it did not.
+    const given = new Map<string, MemberFacts>();
+    for (const i of inputs) if (i.member) given.set(i.memberId, i.member);
+    const missing = ids.filter((id) => !given.has(id));
+    const [read, counters] = await Promise.all([missing.length ? memberFacts(tx, club.id, missing) : Promise.resolve(new Map<string, MemberFacts>()), readCounters(tx, club.id, ids)]);
+    const facts = missing.length ? new Map([...given, ...read]) : given;
 
     // Zoned parts once per event: every period key and the day bucket are read off them.
     const parts = inputs.map((i) => zonedParts(i.event.occurredAt, tz));
