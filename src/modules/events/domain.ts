@@ -58,7 +58,12 @@ export interface EventOutcome {
 }
 
 /** What identifies "the same event" for idempotency: everything the caller sent. */
-export const eventHash = (e: EventInput): string => hashJson(e);
+const hashes = new WeakMap<EventInput, string>();
+export const eventHash = (e: EventInput): string => {
+  let h = hashes.get(e);
+  if (h === undefined) hashes.set(e, (h = hashJson(e)));
+  return h;
+};
 
 /** Events may not claim to come from the future (clock skew allowance: 5 minutes). */
 export const MAX_FUTURE_SKEW_MS = 5 * 60_000;

@@ -5,7 +5,7 @@ import { idempotencyClaim, principalOf } from '../../platform/http/app.js';
 import { sendProblem, sendResult } from '../../platform/http/problem.js';
 import { ROLES, anyOf } from '../../platform/http/principal.js';
 import type { ClubService } from '../clubs/index.js';
-import { BatchInputSchema, EventInputSchema, MAX_BATCH, type EventInput, type EventOutcome } from './domain.js';
+import { BatchInputSchema, EventInputSchema, MAX_BATCH, eventHash, type EventInput, type EventOutcome } from './domain.js';
 import type { EventService } from './service.js';
 
 const OutcomeSchema = z.object({
@@ -34,7 +34,7 @@ export function eventRoutes(app: App, events: EventService, clubs: ClubService) 
     },
     config: { allow },
   }, async (req, reply) => {
-    const claim = idempotencyClaim(req);
+    const claim = idempotencyClaim(req, eventHash(req.body));
     if (claim === undefined) return sendProblem(reply, 'idempotency_key_required');
     const club = (await clubs.get(principalOf(req).clubId))!;
     const r = await events.ingestOne(club, req.body, claim);

@@ -81,51 +81,40 @@ export async function applyDeltas(tx: Executor, clubId: string, entries: EntryDr
   return after;
 }
 
-/** Inserts entries, their lines (with running balances) and their lots: three statements. */
+/**
+ * Inserts entries, their lines (with running balances) and their lots in ONE statement
+ * (data-modifying CTEs), the rows passed as three JSON parameters: one round trip instead of
+ * three, and no per-column array literals to escape (pg's array serialisation was 5 % of the
+ * server's CPU on the earn path).
+ */
 export async function writeEntries(tx: Executor, entries: EntryDraft[], balanceAfter: Map<string, number>, now: Date): Promise<void> {
   if (entries.length === 0) return;
-  const e = {
-    id: [] as string[], club: [] as string[], kind: [] as string[], member: [] as (string | null)[], event: [] as (string | null)[],
-    hold: [] as (string | null)[], rule: [] as (string | null)[], memo: [] as (string | null)[], actor: [] as (string | null)[], meta: [] as (string | null)[],
-  };
-  const l = {
-    entry: [] as string[], no: [] as number[], account: [] as string[], member: [] as (string | null)[], unit: [] as string[],
-    amount: [] as number[], after: [] as (number | null)[],
-  };
-  const t = {
-    id: [] as string[], member: [] as string[], unit: [] as string[], entry: [] as string[], event: [] as (string | null)[],
-    amount: [] as number[], available: [] as string[], expires: [] as (string | null)[],
-  };
+  const es: unknown[] = [];
+  const ls: unknown[] = [];
+  const ts: unknown[] = [];
   entries.forEach((en, ei) => {
-    e.id.push(en.id); e.club.push(en.clubId); e.kind.push(en.kind); e.member.push(en.memberId); e.event.push(en.eventId ?? null);
-    e.hold.push(en.holdId ?? null); e.rule.push(en.ruleVersion ?? null); e.memo.push(en.memo ?? null); e.actor.push(en.actor ?? null);
-    e.meta.push(en.meta ? JSON.stringify(en.meta) : null);
-    en.lines.forEach((ln, li) => {
-      l.entry.push(en.id); l.no.push(li + 1); l.account.push(ln.account); l.member.push(ln.memberId); l.unit.push(ln.unit);
-      l.amount.push(ln.amount); l.after.push(ln.memberId ? (balanceAfter.get(`${ei}:${li}`) ?? null) : null);
-    });
-    for (const lot of en.lots) {
-      t.id.push(lot.id); t.member.push(lot.memberId); t.unit.push(lot.unit); t.entry.push(en.id); t.event.push(lot.eventId);
-      t.amount.push(lot.amount); t.available.push(lot.availableAt.toISOString()); t.expires.push(lot.expiresAt?.toISOString() ?? null);
-    }
+    es.push({ id: en.id, club: en.clubId, kind: en.kind, member: en.memberId, event: en.eventId ?? null, hold: en.holdId ?? null, rule: en.ruleVersion ?? null, memo: en.memo ?? null, actor: en.actor ?? null, meta: en.meta ?? null });
+    en.lines.forEach((ln, li) =>
+      ls.push({ entry: en.id, no: li + 1, account: ln.account, member: ln.memberId, unit: ln.unit, amount: ln.amount, after: ln.memberId ? (balanceAfter.get(`${ei}:${li}`) ?? null) : null }),
+    );
+    for (const lot of en.lots)
+      ts.push({ id: lot.id, member: lot.memberId, unit: lot.unit, entry: en.id, event: lot.eventId, amount: lot.amount, available: lot.availableAt.toISOString(), expires: lot.expiresAt?.toISOString() ?? null });
   });
   const clubId = entries[0]!.clubId;
-  await sql`insert into journal_entries (id, club_id, kind, member_id, event_id, hold_id, rule_version, memo, actor, meta, created_at)
-    select id, club, kind, member, event, hold, rule, memo, actor, meta::jsonb, ${now}
-    from unnest(${e.id}::text[], ${e.club}::text[], ${e.kind}::text[], ${e.member}::text[], ${e.event}::text[], ${e.hold}::text[],
-                ${e.rule}::text[], ${e.memo}::text[], ${e.actor}::text[], ${e.meta}::text[])
-         as x(id, club, kind, member, event, hold, rule, memo, actor, meta)`.execute(tx);
-  await sql`insert into journal_lines (entry_id, line_no, club_id, account, member_id, unit, amount, balance_after, created_at)
-    select entry, no, ${clubId}, account, member, unit, amount, after, ${now}
-    from unnest(${l.entry}::text[], ${l.no}::int[], ${l.account}::text[], ${l.member}::text[], ${l.unit}::text[], ${l.amount}::bigint[], ${l.after}::bigint[])
-         as x(entry, no, account, member, unit, amount, after)`.execute(tx);
-  if (t.id.length) {
-    await sql`insert into lots (id, club_id, member_id, unit, entry_id, event_id, amount, remaining, available_at, expires_at, created_at)
-      select id, ${clubId}, member, unit, entry, event, amount, amount, available::timestamptz, expires::timestamptz, ${now}
-      from unnest(${t.id}::text[], ${t.member}::text[], ${t.unit}::text[], ${t.entry}::text[], ${t.event}::text[], ${t.amount}::bigint[],
-                  ${t.available}::text[], ${t.expires}::text[])
-           as x(id, member, unit, entry, event, amount, available, expires)`.execute(tx);
-  }
+  await sql`
+    with e as (
+      insert into journal_entries (id, club_id, kind, member_id, event_id, hold_id, rule_version, memo, actor, meta, created_at)
+      select id, club, kind, member, event, hold, rule, memo, actor, meta, ${now}
+      from jsonb_to_recordset(${JSON.stringify(es)}::jsonb)
+           as x(id text, club text, kind text, member text, event text, hold text, rule text, memo text, actor text, meta jsonb)
+    ), l as (
+      insert into journal_lines (entry_id, line_no, club_id, account, member_id, unit, amount, balance_after, created_at)
+      select entry, no, ${clubId}, account, member, unit, amount, after, ${now}
+      from jsonb_to_recordset(${JSON.stringify(ls)}::jsonb) as x(entry text, no int, account text, member text, unit text, amount bigint, after bigint)
+    )
+    insert into lots (id, club_id, member_id, unit, entry_id, event_id, amount, remaining, available_at, expires_at, created_at)
+    select id, ${clubId}, member, unit, entry, event, amount, amount, available, expires, ${now}
+    from jsonb_to_recordset(${JSON.stringify(ts)}::jsonb) as x(id text, member text, unit text, entry text, event text, amount bigint, available timestamptz, expires timestamptz)`.execute(tx);
 }
 
 /** Open lots of one member account, locked. Call after locking the balance row. */

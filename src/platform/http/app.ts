@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { Histogram } from 'prom-client';
 import { sendProblem } from './problem.js';
-import { hashJson } from '../crypto.js';
+import { hashJson, sha256 } from '../crypto.js';
 import type { Principal, Role } from './principal.js';
 
 export type App = FastifyInstance;
@@ -231,8 +231,10 @@ export function idempotencyKeyOf(req: FastifyRequest): string | null {
  * (API keys) must send an Idempotency-Key; people (sessions) may. Returns undefined when a
  * required key is missing.
  */
-export function idempotencyClaim(req: FastifyRequest): { key: string; requestHash: string } | null | undefined {
+export function idempotencyClaim(req: FastifyRequest, bodyHash?: string): { key: string; requestHash: string } | null | undefined {
   const key = idempotencyKeyOf(req);
   if (!key) return req.principal?.kind === 'apikey' ? undefined : null;
+  // A route that hashes its body anyway (events) passes that hash: the body is walked once.
+  if (bodyHash !== undefined) return { key, requestHash: sha256(`${req.method} ${req.routeOptions.url} ${hashJson(req.params ?? null)} ${bodyHash}`) };
   return { key, requestHash: hashJson({ m: req.method, p: req.routeOptions.url, params: req.params, body: req.body ?? null }) };
 }
