@@ -45,6 +45,7 @@ export const RESULT_CODES = {
   same_member: { status: 422, title: 'Same member', description: 'A transfer needs two different members.' },
   refund_exceeds_purchase: { status: 422, title: 'Refund exceeds purchase', description: 'The refunds of a purchase add up to more than its amount.' },
   not_a_purchase: { status: 422, title: 'Not a purchase', description: 'A refund must refer to a purchase event.' },
+  refund_member_mismatch: { status: 422, title: 'Refund for another member', description: 'The refund names another member than the purchase it refers to.' },
   amount_below_minimum: { status: 422, title: 'Amount below minimum', description: 'The amount is below what the operation needs.' },
 
   // rules (issue 3) — add rule/tier/referral codes below this line
@@ -95,6 +96,9 @@ export const RESULT_CODES = {
   draw_not_due: { status: 409, title: 'Draw not due', description: "The draw's cut-off (for the snapshot) or draw time has not come yet." },
   invalid_criteria: { status: 422, title: 'Invalid criteria', description: 'A badge criterion is not a valid CEL condition over counters, amounts and streaks.' },
   badge_not_found: { status: 404, title: 'Badge not found', description: 'No badge, streak or challenge in your club with that id.' },
+  festival_cancelled: { status: 409, title: 'Festival cancelled', description: 'The festival was cancelled: it no longer scores, takes members or stakes, changes, or draws.' },
+  festival_change_not_allowed: { status: 409, title: 'Change not allowed now', description: "Once a festival starts, its start date and enrolment are fixed and its audience may only widen; once it ends, only its name and description change." },
+  festival_window_conflict: { status: 409, title: 'Window conflict', description: 'The new window would start before today or end in the past.' },
 
   // infrastructure
   internal_error: { status: 500, title: 'Internal error', description: 'A bug or an unavailable dependency; nothing was applied. The log has the request id.' },

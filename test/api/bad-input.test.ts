@@ -44,6 +44,7 @@ const cases: Case[] = [
   { name: 'unknown member (patch)', method: 'PATCH', url: () => '/api/v1/members/mbr_nope', body: { firstName: 'x' }, status: 404, code: 'member_not_found' },
   { name: 'transfer to an unknown member', url: (s) => `/api/v1/members/${s.m}/transfers`, body: { toMemberId: 'mbr_nope', points: 1 }, status: 404, code: 'member_not_found' },
   { name: 'unknown hold (capture)', url: () => '/api/v1/holds/hld_nope/capture', status: 404, code: 'hold_not_found' },
+  { name: 'invalid mobile as the member of an event', url: () => '/api/v1/events', body: (s: Setup) => ev(s, { member: { mobile: '12345' } }), status: 422, code: 'invalid_mobile' },
   { name: 'refund of an unknown purchase', url: () => '/api/v1/events', body: (s: Setup) => ev(s, { type: 'refund', refundOf: 'no-such-purchase', amountRials: 1 }), status: 404, code: 'event_not_found' },
   { name: 'refund beyond its purchase', url: () => '/api/v1/events', body: (s: Setup) => ev(s, { type: 'refund', refundOf: 'seed-purchase', amountRials: 1_000_001 }), status: 422, code: 'refund_exceeds_purchase' },
   { name: 'negative amount', url: () => '/api/v1/events', body: (s: Setup) => ev(s, { amountRials: -1000 }), status: 400, code: 'validation_failed' },

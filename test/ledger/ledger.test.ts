@@ -155,7 +155,7 @@ const scenarios: Scenario[] = [
       { op: 'refund', m: 'ali', id: 'r4', of: 'no-such-purchase', rials: 1, code: 'event_not_found' },
       { op: 'event', m: 'ali', id: 'visit', type: 'app_login', points: 0 },
       { op: 'refund', m: 'ali', id: 'r5', of: 'visit', rials: 1, code: 'not_a_purchase' },
-      { op: 'refund', m: 'sara', id: 'r6', of: 'p1', rials: 0, code: 'validation_failed' }, // another member's purchase
+      { op: 'refund', m: 'sara', id: 'r6', of: 'p1', rials: 0, code: 'refund_member_mismatch' }, // another member's purchase
       { op: 'system', accounts: { 'system:issued': -100, 'system:reversed': 100 } },
     ],
   },

@@ -10,6 +10,7 @@ import type { Db, Tx } from '../../platform/db.js';
 import { inTx } from '../../platform/db.js';
 import type { Clock } from '../../platform/clock.js';
 import { newId } from '../../platform/ids.js';
+import { normalizeMobile } from '../../platform/persian.js';
 import { idempotent, type IdempotencyClaim } from '../../platform/idempotency.js';
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import { expiryInstant } from '../../platform/jalali.js';
@@ -244,7 +245,7 @@ export class EventService {
       const occurredAt = input.occurredAt ? new Date(input.occurredAt) : now;
       if (occurredAt.getTime() > now.getTime() + MAX_FUTURE_SKEW_MS) return failWith(index, 'validation_failed', 'occurredAt is in the future');
       const member = resolve(input.member);
-      if (!member) return failWith(index, 'member_not_found');
+      if (!member) return 'mobile' in input.member && !normalizeMobile(input.member.mobile) ? failWith(index, 'invalid_mobile', `"${input.member.mobile}" is not an Iranian mobile number`) : failWith(index, 'member_not_found');
       if (member.status !== 'active') return failWith(index, 'member_inactive');
       prepared.push({ index, input, id: newId('evt'), hash, occurredAt, memberId: member.id, member });
     });
@@ -304,7 +305,7 @@ export class EventService {
         continue;
       }
       if (purchase.member_id !== p.memberId) {
-        failWith(p.index, 'validation_failed', 'the refund names another member than its purchase');
+        failWith(p.index, 'refund_member_mismatch', 'the refund names another member than its purchase');
         continue;
       }
       const dup = await tx.selectFrom('events').select('id').where('club_id', '=', club.id).where('external_id', '=', p.input.eventId).executeTakeFirst();
