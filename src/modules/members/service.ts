@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
 import type { Db, Executor } from '../../platform/db.js';
 import { inTx, isUniqueViolation } from '../../platform/db.js';
@@ -5,7 +6,7 @@ import { audit } from '../../platform/audit.js';
 import type { Secrets } from '../../platform/crypto.js';
 import { newId } from '../../platform/ids.js';
 import { enqueue } from '../../platform/outbox.js';
-import { normalizeMobile, normalizeNationalCode, normalizeText } from '../../platform/persian.js';
+import { maskMobile, normalizeMobile, normalizeNationalCode, normalizeText } from '../../platform/persian.js';
 import { fail, ok, type Result } from '../../platform/result.js';
 import { normaliseFields, referralCode, type Member, type MemberCreate, type MemberPatch } from './domain.js';
 import { FACT_COLUMNS, findMember, listMembers, readFacts, toFacts, toMember, toRow, type MemberFacts, type MemberRef, type MemberRow } from './store.js';
@@ -115,6 +116,23 @@ export class MemberService {
     return null;
   }
 
+  /**
+   * Friends who joined with a member's referral code, newest first (the member app's invite
+   * page): first name and masked mobile only. Reads members by `referred_by`, which has no
+   * index yet: fine for clubs of thousands, needs one (club_id, referred_by) for millions.
+   */
+  async referredBy(clubId: string, referrerId: string, limit = 200): Promise<{ id: string; firstName: string | null; mobileMasked: string; status: Member['status']; joinedAt: string }[]> {
+    const rows = await this.db
+      .selectFrom('members')
+      .select(['id', 'first_name', 'mobile', 'status', 'created_at'])
+      .where('club_id', '=', clubId)
+      .where('referred_by', '=', referrerId)
+      .orderBy('created_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ id: r.id as string, firstName: (r.first_name as string | null) ?? null, mobileMasked: maskMobile(r.mobile as string), status: r.status as Member['status'], joinedAt: new Date(r.created_at as Date).toISOString() }));
+  }
+
   async list(clubId: string, opts: { q?: string; group?: string; status?: string; cursor?: string; limit: number }) {
     let q: { mobile?: string; nationalCodeHash?: string; text?: string } | undefined;
     if (opts.q && opts.q.trim()) {
@@ -148,18 +166,15 @@ export class MemberService {
     }
     const found = new Map<string, MemberFacts>();
     if (ids.size + mobiles.size + customers.size > 0) {
-      const rows = await db
-        .selectFrom('members')
-        .select([...FACT_COLUMNS, 'customer_no'])
-        .where('club_id', '=', clubId)
-        .where((eb) => {
-          const ors = [];
-          if (ids.size) ors.push(eb('id', 'in', [...ids]));
-          if (mobiles.size) ors.push(eb('mobile', 'in', [...mobiles]));
-          if (customers.size) ors.push(eb('customer_no', 'in', [...customers]));
-          return eb.or(ors);
-        })
-        .execute();
+      // Arrays as parameters (= any), not IN lists: one parameter each however many members.
+      const none: string[] = [];
+      const rows = (
+        await sql<Record<string, unknown>>`
+          select ${sql.join(FACT_COLUMNS.map((c) => sql.ref(c)))}, customer_no from members
+          where club_id = ${clubId}
+            and (id = any(${ids.size ? [...ids] : none}::text[]) or mobile = any(${mobiles.size ? [...mobiles] : none}::text[])
+                 or customer_no = any(${customers.size ? [...customers] : none}::text[]))`.execute(db)
+      ).rows;
       for (const r of rows) {
         const v = toFacts(r as never);
         found.set(`id:${v.id}`, v);
