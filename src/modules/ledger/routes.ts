@@ -9,6 +9,7 @@ import type { Db } from '../../platform/db.js';
 import type { LedgerService } from './service.js';
 import { verifyLedger } from './verify.js';
 import { isUnit, type Unit } from './domain.js';
+import type { Result } from '../../platform/result.js';
 
 const Points = z.number().int().positive().max(1e12);
 const MemberParams = z.object({ id: z.string().min(1).max(64) });
@@ -38,6 +39,13 @@ export function ledgerRoutes(app: App, d: LedgerRouteDeps) {
     return c;
   }
   const ctx = (req: FastifyRequest, idem: ReturnType<typeof idempotencyClaim>) => ({ actor: principalOf(req).actor, requestId: req.id, idempotency: idem ?? null });
+  /** A write on one member of the caller's club: 404 for anyone else's, the idempotency claim, 201 on success. */
+  async function memberWrite<T>(req: FastifyRequest, reply: FastifyReply, memberId: string, run: (clubId: string, idem: ReturnType<typeof idempotencyClaim>) => Promise<Result<T>>) {
+    if (!(await member(req, reply, memberId))) return reply;
+    const idem = claim(req, reply);
+    if (idem === undefined) return reply;
+    return sendResult(reply, await run(principalOf(req).clubId, idem), 201);
+  }
 
   const balanceOf = async (clubId: string, memberId: string) => {
     const points = await d.ledger.balance(clubId, memberId, 'points');
@@ -70,12 +78,8 @@ export function ledgerRoutes(app: App, d: LedgerRouteDeps) {
       body: z.object({ points: z.number().int().min(-1e12).max(1e12).refine((n) => n !== 0, 'must not be 0'), reason: z.string().trim().min(3).max(500) }).strict(),
     },
     config: { allow: ROLES.operatorsWrite },
-  }, async (req, reply) => {
-    if (!(await member(req, reply, req.params.id))) return reply;
-    const idem = claim(req, reply);
-    if (idem === undefined) return reply;
-    return sendResult(reply, await d.ledger.adjust(principalOf(req).clubId, req.params.id, req.body, ctx(req, idem)), 201);
-  });
+  }, async (req, reply) =>
+    memberWrite(req, reply, req.params.id, (clubId, idem) => d.ledger.adjust(clubId, req.params.id, req.body, ctx(req, idem))));
 
   r.post('/api/v1/members/:id/spend', {
     schema: {
@@ -85,12 +89,8 @@ export function ledgerRoutes(app: App, d: LedgerRouteDeps) {
       body: z.object({ points: Points, reference: z.string().max(200).optional(), memo: z.string().max(500).optional() }).strict(),
     },
     config: { allow: anyOf(ROLES.systems, ROLES.operatorsWrite) },
-  }, async (req, reply) => {
-    if (!(await member(req, reply, req.params.id))) return reply;
-    const idem = claim(req, reply);
-    if (idem === undefined) return reply;
-    return sendResult(reply, await d.ledger.spend(principalOf(req).clubId, req.params.id, req.body, ctx(req, idem)), 201);
-  });
+  }, async (req, reply) =>
+    memberWrite(req, reply, req.params.id, (clubId, idem) => d.ledger.spend(clubId, req.params.id, req.body, ctx(req, idem))));
 
   r.post('/api/v1/members/:id/holds', {
     schema: {
@@ -100,12 +100,8 @@ export function ledgerRoutes(app: App, d: LedgerRouteDeps) {
       body: z.object({ points: Points, reference: z.string().max(200).optional(), ttlSeconds: z.number().int().min(10).max(7 * 86400).optional() }).strict(),
     },
     config: { allow: anyOf(ROLES.systems, ROLES.operatorsWrite) },
-  }, async (req, reply) => {
-    if (!(await member(req, reply, req.params.id))) return reply;
-    const idem = claim(req, reply);
-    if (idem === undefined) return reply;
-    return sendResult(reply, await d.ledger.hold(principalOf(req).clubId, req.params.id, req.body, ctx(req, idem)), 201);
-  });
+  }, async (req, reply) =>
+    memberWrite(req, reply, req.params.id, (clubId, idem) => d.ledger.hold(clubId, req.params.id, req.body, ctx(req, idem))));
 
   const HoldParams = z.object({ id: z.string().min(1).max(64) });
   r.get('/api/v1/holds/:id', {
@@ -129,24 +125,14 @@ export function ledgerRoutes(app: App, d: LedgerRouteDeps) {
   r.post('/api/v1/members/:id/transfers', {
     schema: { tags: ['ledger'], summary: 'Transfer points to another member (if the club allows)', params: MemberParams, body: TransferBody },
     config: { allow: anyOf(ROLES.systems, ROLES.operatorsWrite) },
-  }, async (req, reply) => {
-    if (!(await member(req, reply, req.params.id))) return reply;
-    const idem = claim(req, reply);
-    if (idem === undefined) return reply;
-    const club = (await d.club(principalOf(req).clubId))!;
-    return sendResult(reply, await d.ledger.transfer(club, req.params.id, req.body.toMemberId, req.body.points, { ...ctx(req, idem), memo: req.body.memo }), 201);
-  });
+  }, async (req, reply) =>
+    memberWrite(req, reply, req.params.id, async (clubId, idem) => d.ledger.transfer((await d.club(clubId))!, req.params.id, req.body.toMemberId, req.body.points, { ...ctx(req, idem), memo: req.body.memo })));
 
   r.post('/api/v1/members/:id/conversions', {
     schema: { tags: ['ledger'], summary: 'Convert points to rial credit in the wallet at the club rate', params: MemberParams, body: z.object({ points: Points }).strict() },
     config: { allow: anyOf(ROLES.systems, ROLES.operatorsWrite) },
-  }, async (req, reply) => {
-    if (!(await member(req, reply, req.params.id))) return reply;
-    const idem = claim(req, reply);
-    if (idem === undefined) return reply;
-    const club = (await d.club(principalOf(req).clubId))!;
-    return sendResult(reply, await d.ledger.convert(club, req.params.id, req.body.points, ctx(req, idem)), 201);
-  });
+  }, async (req, reply) =>
+    memberWrite(req, reply, req.params.id, async (clubId, idem) => d.ledger.convert((await d.club(clubId))!, req.params.id, req.body.points, ctx(req, idem))));
 
   // --- the member's own view -----------------------------------------------------------
   r.get('/api/v1/me/balance', { schema: { tags: ['me'], summary: 'My balance' }, config: { allow: ROLES.member } }, async (req) => {
