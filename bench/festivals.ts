@@ -7,11 +7,13 @@
  *   3. festival scoring's added cost on the earn path                    (target ≤ 15 %)
  *
  *   node --import tsx bench/festivals.ts [--participants 1000000] [--events 2000] [--rounds 3] [--only big|earn]
+ *   npm run bench -- --only festivals     the same inside the bench run (figures in latest.json)
  *
  * Uses a throw-away database on the server at VAFA_BENCH_PG_ADMIN_URL (default
  * postgres://postgres@127.0.0.1:5432/postgres), dropped at the end.
  */
 import os from 'node:os';
+import pg from 'pg';
 import pino from 'pino';
 import { sql } from 'kysely';
 import { buildServices, type Services } from '../src/app.js';
@@ -27,17 +29,41 @@ import { readEntryList, standingOf, topStandings } from '../src/modules/festival
 import { createDatabase, dropDatabases, pgAvailable, serverInfo } from './pgadmin.js';
 import { insertMembers } from './seed.js';
 
-const argv = process.argv.slice(2);
-const arg = (name: string, dflt: number) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? Number(argv[i + 1]) : dflt;
-};
-const PARTICIPANTS = arg('--participants', 1_000_000);
-const EVENTS = arg('--events', 2000);
-const ROUNDS = arg('--rounds', 3);
-/** `big` (leaderboard + draw) or `earn` (the earn path) alone. */
-const ONLY = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
+export interface FestivalOptions {
+  participants: number;
+  events: number;
+  rounds: number;
+  /** `big` (leaderboard + draw) or `earn` (the earn path) alone. */
+  only?: 'big' | 'earn';
+  log?: (s: string) => void;
+}
 
+export interface EarnRow {
+  name: string;
+  msPerEvent: number;
+  /** vs the base configuration, percent */
+  overPercent: number | null;
+  /** CPU µs per event of this process (the server's share: HTTP aside, all of ingestion) */
+  cpuUsPerEvent: number;
+  /** statements per ingestBatch call (one transaction) */
+  statementsPerBatch: number | null;
+}
+
+export interface FestivalFigures {
+  participants: number;
+  leaderboard: { topMs: { p50: number; p95: number }; rankMs: { p50: number; p95: number }; appCallMs: { p50: number; p95: number } } | null;
+  draw: { entries: number; snapshotMs: number; drawMs: number; readMs: number; pureMs: number; warmMs: number } | null;
+  earn: {
+    events: number;
+    rounds: number;
+    single: EarnRow[];
+    batch: EarnRow[];
+    /** the festival wrapper's own time per participant event, ms, and as % of base */
+    wrapperOwn: { single: { ms: number; percent: number }; batch: { ms: number; percent: number } };
+  } | null;
+}
+
+let out: (s: string) => void = console.log;
 const ms = (t0: number) => performance.now() - t0;
 const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
 const pct = (xs: number[], p: number) => {
@@ -45,8 +71,9 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
 const median = (xs: number[]) => pct(xs, 50);
+const r2 = (x: number) => Math.round(x * 100) / 100;
 const line = (label: string, value: string, target?: string, pass?: boolean) =>
-  console.log(`  ${label.padEnd(58)} ${value.padStart(16)}${target ? `   target ${target}  ${pass ? 'PASS' : 'FAIL'}` : ''}`);
+  out(`  ${label.padEnd(58)} ${value.padStart(16)}${target ? `   target ${target}  ${pass ? 'PASS' : 'FAIL'}` : ''}`);
 
 async function timed<T>(n: number, fn: (i: number) => Promise<T>): Promise<number[]> {
   const out: number[] = [];
@@ -58,27 +85,31 @@ async function timed<T>(n: number, fn: (i: number) => Promise<T>): Promise<numbe
   return out;
 }
 
-async function main() {
+/** The whole festivals bench on a throw-away PostgreSQL database (dropped at the end). */
+export async function runFestivals(o: FestivalOptions): Promise<FestivalFigures | null> {
+  out = o.log ?? console.log;
+  const figures: FestivalFigures = { participants: o.participants, leaderboard: null, draw: null, earn: null };
   const down = await pgAvailable();
   if (down) {
-    console.log(`PostgreSQL not available (${down}); nothing measured.`);
-    return;
+    out(`PostgreSQL not available (${down}); nothing measured.`);
+    return null;
   }
   const url = await createDatabase(`vafa_bench_fst_${Date.now()}_${process.pid}`);
   const database = await openPostgres(url, { max: 4 });
   try {
     await migrate(database);
     const info = await serverInfo(url);
-    console.log(`festivals bench — ${info.version.split(' ').slice(0, 2).join(' ')}, ${os.cpus().length} vCPU, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+    out(`festivals bench — ${info.version.split(' ').slice(0, 2).join(' ')}, ${os.cpus().length} vCPU, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
     const clock = new ManualClock(new Date('2025-04-05T08:00:00Z')); // 1404/01/16, inside the festival window
     const logger = pino({ level: 'silent' });
     const services = buildServices({ database, secrets: makeSecrets('vafa-bench-secret'), clock, logger, sms: new LogSmsChannel(logger) });
-    if (!ONLY || ONLY === 'big') await big(database, services, clock);
-    if (!ONLY || ONLY === 'earn') await earnPath(database, services);
+    if (!o.only || o.only === 'big') Object.assign(figures, await big(database, services, clock, o.participants));
+    if (!o.only || o.only === 'earn') figures.earn = await earnPath(database, services, o.events, o.rounds);
   } finally {
     await database.close();
     await dropDatabases();
   }
+  return figures;
 }
 
 async function newClub(services: Services, slug: string): Promise<Club> {
@@ -105,11 +136,11 @@ async function newFestival(services: Services, club: Club, extra: Record<string,
 
 // ─────────────────────────────────────────── 1 + 2: a million participants
 
-async function big(database: Database, services: Services, clock: ManualClock) {
+async function big(database: Database, services: Services, clock: ManualClock, PARTICIPANTS: number): Promise<Pick<FestivalFigures, 'leaderboard' | 'draw'>> {
   const { db } = database;
   const club = await newClub(services, 'fst-big');
   const f = await newFestival(services, club);
-  console.log(`\nseeding ${PARTICIPANTS.toLocaleString('en')} members, participants and standings (set-based SQL)…`);
+  out(`\nseeding ${PARTICIPANTS.toLocaleString('en')} members, participants and standings (set-based SQL)…`);
   let t0 = performance.now();
   // Ids end in md5 hex, like UUIDv7's random tail, so the rank shards spread evenly.
   await sql`insert into members (id, club_id, mobile, referral_code, joined_via)
@@ -125,9 +156,9 @@ async function big(database: Database, services: Services, clock: ManualClock) {
     from generate_series(1, ${PARTICIPANTS}) i`.execute(db);
   await services.festivals.rebuildRanks(club.id, f.id);
   await sql`analyze`.execute(db);
-  console.log(`  seeded in ${fmt(ms(t0) / 1000)} s`);
+  out(`  seeded in ${fmt(ms(t0) / 1000)} s`);
 
-  console.log(`\n1. leaderboard, ${PARTICIPANTS.toLocaleString('en')} participants (PostgreSQL)`);
+  out(`\n1. leaderboard, ${PARTICIPANTS.toLocaleString('en')} participants (PostgreSQL)`);
   const ids = (await sql<{ member_id: string }>`select member_id from festival_participants where club_id = ${club.id} and festival_id = ${f.id} order by random() limit 300`.execute(db)).rows.map((r) => r.member_id);
   await timed(20, () => topStandings(db, club.id, f.id, 'score', 100)); // warm
   const top = await timed(200, () => topStandings(db, club.id, f.id, 'score', 100));
@@ -145,7 +176,7 @@ async function big(database: Database, services: Services, clock: ManualClock) {
   line('(for comparison: my rank by count(*) over the index)', `${fmt(ms(t0))} ms`);
   if (!check.ok || check.value.me?.rank !== brute + 1) throw new Error(`rank structure disagrees with a recount: ${JSON.stringify(check)} vs ${brute + 1}`);
 
-  console.log(`\n2. draw: 10 winners over ${PARTICIPANTS.toLocaleString('en')} weighted entries (PostgreSQL)`);
+  out(`\n2. draw: 10 winners over ${PARTICIPANTS.toLocaleString('en')} weighted entries (PostgreSQL)`);
   const cutoff = new Date(clock.now().getTime() + 3600_000);
   const d = await services.festivals.scheduleDraw(club, f.id, {
     kind: 'final', title: { fa: 'قرعه‌کشی نهایی', en: 'Final draw' }, cutoffAt: cutoff.toISOString(), drawAt: new Date(cutoff.getTime() + 60_000).toISOString(),
@@ -184,12 +215,17 @@ async function big(database: Database, services: Services, clock: ManualClock) {
   const v = doc.ok ? verifyDraw(doc.value) : null;
   line('public document built / verified (vafa draw verify logic)', `${fmt(docMs)} / ${fmt(ms(t0))} ms`);
   if (!v?.valid) throw new Error(`published draw does not verify: ${v?.problems.join('; ')}`);
+  const q = (xs: number[]) => ({ p50: r2(median(xs)), p95: r2(pct(xs, 95)) });
+  return {
+    leaderboard: { topMs: q(top), rankMs: q(rank), appCallMs: q(whole) },
+    draw: { entries: snap.value.entryCount!, snapshotMs: Math.round(snapMs), drawMs: Math.round(drawMs), readMs: Math.round(readMs), pureMs: Math.round(pureMs), warmMs: Math.round(median(again)) },
+  };
 }
 
 // ─────────────────────────────────────────── 3: the earn path
 
-async function earnPath(database: Database, services: Services) {
-  console.log(`\n3. earn path: ${EVENTS} purchases per run, ${ROUNDS} interleaved rounds, medians (PostgreSQL)`);
+async function earnPath(database: Database, services: Services, EVENTS: number, ROUNDS: number): Promise<NonNullable<FestivalFigures['earn']>> {
+  out(`\n3. earn path: ${EVENTS} purchases per run, ${ROUNDS} interleaved rounds, medians (PostgreSQL)`);
   const club = await newClub(services, 'fst-earn');
   // Festival score only (the common case); a performance category adds one standing per event.
   const f = await newFestival(services, club, { categories: [] });
@@ -241,48 +277,99 @@ async function earnPath(database: Database, services: Services) {
 
   const single: Record<string, number[]> = {};
   const batch: Record<string, number[]> = {};
+  const cpuSingle: Record<string, number[]> = {};
+  const cpuBatch: Record<string, number[]> = {};
+  const stBatch: Record<string, number[]> = {};
+  const counter = statementCounter();
   const singles = Math.max(50, Math.floor(EVENTS / 4));
-  for (let round = 0; round < ROUNDS; round++) {
-    // Rotate the order each round so no configuration always runs first (or after another).
-    for (const [name, fn, members] of [...configs.slice(round % configs.length), ...configs.slice(0, round % configs.length)]) {
-      services.events.setEarn(fn);
-      mode = 'single';
-      let t0 = performance.now();
-      for (const e of events(members, singles)) {
-        const r = await services.events.ingestOne(club, e, null);
-        if (!r.ok) throw new Error(r.code);
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      // Rotate the order each round so no configuration always runs first (or after another).
+      for (const [name, fn, members] of [...configs.slice(round % configs.length), ...configs.slice(0, round % configs.length)]) {
+        services.events.setEarn(fn);
+        mode = 'single';
+        let t0 = performance.now();
+        let c0 = process.cpuUsage();
+        for (const e of events(members, singles)) {
+          const r = await services.events.ingestOne(club, e, null);
+          if (!r.ok) throw new Error(r.code);
+        }
+        (single[name] ??= []).push(ms(t0) / singles);
+        let c = process.cpuUsage(c0);
+        (cpuSingle[name] ??= []).push((c.user + c.system) / singles);
+        mode = 'batch';
+        const batches = Math.max(1, Math.floor(EVENTS / 100));
+        t0 = performance.now();
+        c0 = process.cpuUsage();
+        const s0 = counter.n;
+        counter.on = true;
+        for (let b = 0; b < batches; b++) {
+          const r = await services.events.ingestBatch(club, events(members, 100), null);
+          if (!r.ok) throw new Error(r.code);
+        }
+        counter.on = false;
+        (batch[name] ??= []).push(ms(t0) / (batches * 100));
+        c = process.cpuUsage(c0);
+        (cpuBatch[name] ??= []).push((c.user + c.system) / (batches * 100));
+        (stBatch[name] ??= []).push((counter.n - s0) / batches);
       }
-      (single[name] ??= []).push(ms(t0) / singles);
-      mode = 'batch';
-      t0 = performance.now();
-      for (let b = 0; b < EVENTS / 100; b++) {
-        const r = await services.events.ingestBatch(club, events(members, 100), null);
-        if (!r.ok) throw new Error(r.code);
-      }
-      (batch[name] ??= []).push(ms(t0) / EVENTS);
     }
+  } finally {
+    counter.restore();
   }
   services.events.setEarn(g.composeEarn(services.festivals.composeEarn(rules)));
   const base = configs[0]![0];
-  for (const [label, table] of [['single events (one transaction each)', single], ['batches of 100 events', batch]] as const) {
-    console.log(`  ${label}:`);
-    for (const [name] of configs) {
+  const rows = (table: Record<string, number[]>, cpu: Record<string, number[]>, st: Record<string, number[]> | null): EarnRow[] =>
+    configs.map(([name]) => {
       const m = median(table[name]!);
-      const over = ((m / median(table[base]!)) - 1) * 100;
-      const isFestival = name.startsWith('+ festival') && !name.includes('badges');
-      line(`  ${name}`, `${fmt(m)} ms/event${name === base ? '' : ` (${over >= 0 ? '+' : ''}${over.toFixed(0)} %)`}`, isFestival ? '≤ +15 %' : undefined, over <= 15);
+      return { name, msPerEvent: r2(m), overPercent: name === base ? null : Math.round(((m / median(table[base]!)) - 1) * 1000) / 10, cpuUsPerEvent: Math.round(median(cpu[name]!)), statementsPerBatch: st ? r2(median(st[name]!)) : null };
+    });
+  const result = { events: EVENTS, rounds: ROUNDS, single: rows(single, cpuSingle, null), batch: rows(batch, cpuBatch, stBatch), wrapperOwn: { single: { ms: 0, percent: 0 }, batch: { ms: 0, percent: 0 } } };
+  for (const [label, list] of [['single events (one transaction each)', result.single], ['batches of 100 events', result.batch]] as const) {
+    out(`  ${label}:`);
+    for (const r of list) {
+      const isFestival = r.name.startsWith('+ festival') && !r.name.includes('badges');
+      const over = r.overPercent ?? 0;
+      line(`  ${r.name}`, `${fmt(r.msPerEvent)} ms/event${r.overPercent === null ? '' : ` (${over >= 0 ? '+' : ''}${over.toFixed(0)} %)`}`, isFestival ? '≤ +15 %' : undefined, over <= 15);
+      out(`      in-process CPU ${r.cpuUsPerEvent} µs/event${r.statementsPerBatch !== null ? `, ${r.statementsPerBatch} statements per batch of 100` : ''}`);
     }
   }
   for (const [m, table] of [['single', single], ['batch', batch]] as const) {
     const o = ownBy[m];
     const ownMs = (o.outer - o.inner) / o.events;
+    result.wrapperOwn[m] = { ms: Math.round(ownMs * 1000) / 1000, percent: Math.round((ownMs / median(table[base]!)) * 1000) / 10 };
     line(`festival wrapper's own work, participants, ${m === 'single' ? 'single events' : 'batches'}`, `${fmt(ownMs)} ms/event (${((ownMs / median(table[base]!)) * 100).toFixed(0)} % of base)`);
   }
-  console.log('  (the rest of a participant\'s extra cost is the ledger posting festival:<id> entries, lots and balances)');
+  out('  (the rest of a participant\'s extra cost is the ledger posting festival:<id> entries, lots and balances)');
+  return result;
 }
 
-main().catch(async (e) => {
-  console.error(e);
-  await dropDatabases().catch(() => undefined);
-  process.exitCode = 1;
-});
+/** Counts the statements pg sends while `on` is set. */
+function statementCounter() {
+  const proto = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
+  const original = proto.query;
+  const state = { on: false, n: 0, restore: () => { proto.query = original; } };
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    if (state.on) state.n++;
+    return original.apply(this, args);
+  };
+  return state;
+}
+
+async function main() {
+  const argv = process.argv.slice(2);
+  const arg = (name: string, dflt: number) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? Number(argv[i + 1]) : dflt;
+  };
+  const only = argv.includes('--only') ? (argv[argv.indexOf('--only') + 1] as 'big' | 'earn') : undefined;
+  await runFestivals({ participants: arg('--participants', 1_000_000), events: arg('--events', 2000), rounds: arg('--rounds', 3), only });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch(async (e) => {
+    console.error(e);
+    await dropDatabases().catch(() => undefined);
+    process.exitCode = 1;
+  });
+}

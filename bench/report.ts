@@ -47,7 +47,7 @@ export interface EngineRun {
 
 export interface Target {
   id: string;
-  issue: 2 | 6;
+  issue: 2 | 3 | 5 | 6;
   what: string;
   goal: string;
   measured: string;

@@ -5,7 +5,7 @@
  *   npm run bench                          full run (~6 min)
  *   npm run bench -- --quick               ~1 min subset
  *   npm run bench -- --only single,batch   named scenarios (single, closed, batch, hot,
- *                                          baseline, pgbench, roundtrips)
+ *                                          baseline, pgbench, roundtrips, rules, festivals)
  *   npm run bench -- --engines postgres    postgres | pglite | both (default)
  *   npm run bench -- --members 10000 --step-seconds 10 --profile --trace-sql
  *   npm run bench -- --wait-quiet 300     wait (≤ 300 s) until other work on the machine uses
@@ -34,10 +34,14 @@ import { baselineTable, chartSvg, scenarioTable, targetsTable, type EngineRun, t
 import { summariseProfile, type ProfileSummary } from './profile.js';
 import { groupCommitSweep, type SweepPoint } from './gc-sweep.js';
 import { sqlDelta, type SqlTrace } from './server.js';
+import { pathBench, printRules, pureBench, type RulesBenchResult } from './rules.js';
+import { runFestivals, type FestivalFigures } from './festivals.js';
+import { openPostgres } from '../src/platform/db.js';
+import { migrate } from '../src/platform/migrate.js';
 
 // ------------------------------------------------------------------------------ options
 
-const SCENARIOS = ['single', 'closed', 'batch', 'hot', 'baseline', 'pgbench', 'roundtrips', 'gcsweep'] as const;
+const SCENARIOS = ['single', 'closed', 'batch', 'hot', 'baseline', 'pgbench', 'roundtrips', 'rules', 'festivals', 'gcsweep'] as const;
 /** Run only when named in --only. */
 const BY_NAME_ONLY: readonly string[] = ['gcsweep'];
 type Scenario = (typeof SCENARIOS)[number];
@@ -78,6 +82,10 @@ function parseArgs(argv: string[]) {
     baselineConns: 20, // = the server's pool (openPostgres default max)
     baselineBatchConns: quick ? [1] : [1, 4],
     roundTrips: quick ? { singles: 50, batches: 1, concurrentMs: 1000 } : { singles: 300, batches: 3, concurrentMs: 5000 },
+    /** issue 3: the earn path with 1, 10, 100 rules, in process on PostgreSQL */
+    rules: { events: Number(get('--rules-events') ?? (quick ? 1000 : 2000)), batch: 100, rounds: quick ? 3 : 5 },
+    /** issue 5: leaderboard and draw over N participants, festival scoring on the earn path */
+    festivals: { participants: Number(get('--festival-participants') ?? (quick ? 100_000 : 1_000_000)), events: quick ? 1000 : 2000, rounds: quick ? 2 : 3 },
     has: (s: Scenario) => (only ? only.has(s) : !BY_NAME_ONLY.includes(s)),
     waitQuietS: argv.includes('--wait-quiet') ? Number(get('--wait-quiet') ?? 300) || 300 : 0,
     quietCores: Number(get('--quiet-cores') ?? 0.25),
@@ -341,7 +349,7 @@ async function benchBaseline(o: Options, baseUrl: string): Promise<BaselineResul
 
 // ------------------------------------------------------------------------------ targets
 
-function evaluate(runs: EngineRun[], base: BaselineResult[]): { targets: Target[]; ratios: Record<string, number | null> } {
+function evaluate(runs: EngineRun[], base: BaselineResult[], rules: RulesBenchResult | null = null, festivals: FestivalFigures | null = null): { targets: Target[]; ratios: Record<string, number | null> } {
   const pgRun = runs.find((r) => r.engine === 'postgres');
   const liteRun = runs.find((r) => r.engine === 'pglite');
   const best = (r: EngineRun | undefined, s: ScenarioResult['scenario']) => {
@@ -376,7 +384,7 @@ function evaluate(runs: EngineRun[], base: BaselineResult[]): { targets: Target[
     singleVsPgbench: ratio(pgSingle, basePgbench),
     batchVsBatch: ratio(pgBatch, baseBatch),
   };
-  const t = (id: string, issue: 2 | 6, what: string, goal: string, value: number | null, ok: (v: number) => boolean, unit = ''): Target => ({
+  const t = (id: string, issue: 2 | 3 | 5 | 6, what: string, goal: string, value: number | null, ok: (v: number) => boolean, unit = ''): Target => ({
     id, issue, what, goal, measured: value === null ? 'not measured' : `${value.toLocaleString('en-US')}${unit}`, pass: value === null ? null : ok(value),
   });
   const lite = singleBest(liteRun);
@@ -395,6 +403,24 @@ function evaluate(runs: EngineRun[], base: BaselineResult[]): { targets: Target[
     t('i6-batch-ratio', 6, 'next: batch ÷ raw batch baseline', '≥ 0.8', ratios.batchVsBatch, (v) => v >= 0.8),
     ...runs.map((r) => t(`cold-${r.engine}`, 6, `${r.engine} cold start on existing data`, '≤ 3,000 ms', r.coldStartExistingMs, (v) => v <= 3000, ' ms')),
   ];
+  if (rules) {
+    const per10 = Math.max(...rules.pure.filter((p) => p.rules >= 10).map((p) => p.cpuUsPer10Rules));
+    targets.push(
+      t('rules-100-vs-1', 3, 'earn throughput lost with 100 rules vs 1 (PostgreSQL)', '≤ 20 %', rules.lossPercent100vs1, (v) => v <= 20, ' %'),
+      t('rules-cpu-100-vs-1', 3, '  the same by the earn function\'s CPU alone', '≤ 20 %', rules.cpuLossPercent100vs1, (v) => v <= 20, ' %'),
+      t('rules-eval-per-10', 3, 'rule evaluation per event per 10 rules, in process', '≤ 50 µs', per10, (v) => v <= 50, ' µs'),
+    );
+  }
+  if (festivals) {
+    const part = (rows: { name: string; overPercent: number | null }[] | undefined) => rows?.find((r) => r.name.startsWith('+ festival, members take part'))?.overPercent ?? null;
+    targets.push(
+      t('festival-earn-batch', 5, 'festival scoring on the earn path, batches (participants)', '≤ +15 %', part(festivals.earn?.batch), (v) => v <= 15, ' %'),
+      t('festival-earn-single', 5, 'festival scoring on the earn path, single events', '≤ +15 %', part(festivals.earn?.single), (v) => v <= 15, ' %'),
+      t('festival-draw', 5, `draw of 10 winners over ${festivals.participants.toLocaleString('en-US')} entries`, '≤ 2,000 ms', festivals.draw?.drawMs ?? null, (v) => v <= 2000, ' ms'),
+      t('festival-top100', 5, `leaderboard top-100 p95, ${festivals.participants.toLocaleString('en-US')} participants`, '≤ 20 ms', festivals.leaderboard?.topMs.p95 ?? null, (v) => v <= 20, ' ms'),
+      t('festival-my-rank', 5, `my-rank p95, ${festivals.participants.toLocaleString('en-US')} participants`, '≤ 20 ms', festivals.leaderboard?.rankMs.p95 ?? null, (v) => v <= 20, ' ms'),
+    );
+  }
   return { targets, ratios };
 }
 
@@ -483,6 +509,8 @@ async function main() {
   const profiles: Partial<Record<Engine, ProfileSummary>> = {};
   const sweeps: Partial<Record<Engine, SweepPoint[]>> = {};
   let pgInfo: PgServerInfo | null = null;
+  let rules: RulesBenchResult | null = null;
+  let festivals: FestivalFigures | null = null;
   try {
     const wantsPg = o.engines.includes('postgres') || o.has('baseline') || o.has('pgbench');
     const pgDown = wantsPg ? await pgAvailable() : 'not requested';
@@ -504,12 +532,34 @@ async function main() {
       pgInfo ??= await serverInfo(url);
       base = await benchBaseline(o, url);
     }
+    // Issue 3 and 5, in process on PostgreSQL; last, since the festivals bench drops the
+    // run's databases when it ends.
+    if (o.has('rules')) {
+      log('\n== earning rules: 1, 10 and 100 active rules per club (issue 3; in process, PostgreSQL) ==');
+      const pure = pureBench();
+      if (!(await pgAvailable())) {
+        const url = await createDatabase(`vafa_bench_${RUN}_rules`);
+        pgInfo ??= await serverInfo(url);
+        const database = await openPostgres(url, { max: 4 });
+        try {
+          await migrate(database);
+          rules = { ...(await pathBench(database, { ...o.rules, allFire: false, log })), pure };
+        } finally {
+          await database.close();
+        }
+      } else rules = { engine: 'postgres', batch: o.rules.batch, eventsPerConfig: 0, rounds: 0, allFire: false, path: [], lossPercent100vs1: null, cpuLossPercent100vs1: null, pure };
+      printRules(rules, log);
+    }
+    if (o.has('festivals')) {
+      log(`\n== festivals (issue 5; in process, PostgreSQL, ${o.festivals.participants.toLocaleString('en-US')} participants) ==`);
+      festivals = await runFestivals({ ...o.festivals, log });
+    }
   } finally {
     await cleanup();
   }
 
   // ---------------------------------------------------------------- report
-  const { targets, ratios } = evaluate(runs, base);
+  const { targets, ratios } = evaluate(runs, base, rules, festivals);
   const all = runs.flatMap((r) => r.scenarios);
   log('\n== results ==');
   if (pgInfo) log(`PostgreSQL ${pgInfo.version}: synchronous_commit=${pgInfo.settings.synchronous_commit}, fsync=${pgInfo.settings.fsync}, wal_sync_method=${pgInfo.settings.wal_sync_method}, commit_delay=${pgInfo.settings.commit_delay}`);
@@ -535,6 +585,19 @@ async function main() {
     for (const g of profile.groups.slice(0, 12)) log(`  ${g.name.padEnd(44)} ${String(g.percent).padStart(5)} %`);
     log('  top functions:');
     for (const f of profile.functions.slice(0, 15)) log(`    ${f.name.padEnd(70)} ${String(f.percent).padStart(5)} %`);
+  }
+  if (rules?.path.length) {
+    const rawBatch = base.find((b) => b.form === 'batch' && b.connections === 1)?.eventsPerSec ?? null;
+    log(`\nearning rules (in process, batches of ${rules.batch}, PostgreSQL) beside the raw-SQL batch baseline${rawBatch ? ` (${rawBatch.toLocaleString('en-US')} events/s, 1000 per tx, 1 connection)` : ' (not measured in this run)'}:`);
+    for (const p of rules.path) log(`  ${p.label.padEnd(34)} ${String(p.eventsPerSec).padStart(6)} events/s${rawBatch ? `  ÷ baseline ${(p.eventsPerSec / rawBatch).toFixed(2)}` : ''}  earn fn ${p.earnCpuUsPerEvent} µs CPU/event, ${p.earnStatementsPerBatch} statements/batch`);
+    log(`  100 rules vs 1: ${rules.lossPercent100vs1} % lower throughput (by earn CPU alone ${rules.cpuLossPercent100vs1} %); evaluation ${rules.pure.map((x) => `${x.rules}: ${x.cpuUsPerEvent} µs`).join(', ')} per event`);
+  }
+  if (festivals) {
+    log('\nfestivals (in process, PostgreSQL):');
+    if (festivals.leaderboard) log(`  top-100 p50/p95 ${festivals.leaderboard.topMs.p50}/${festivals.leaderboard.topMs.p95} ms; my rank ${festivals.leaderboard.rankMs.p50}/${festivals.leaderboard.rankMs.p95} ms; member app call ${festivals.leaderboard.appCallMs.p50}/${festivals.leaderboard.appCallMs.p95} ms (${festivals.participants.toLocaleString('en-US')} participants)`);
+    if (festivals.draw) log(`  draw ${festivals.draw.drawMs} ms over ${festivals.draw.entries.toLocaleString('en-US')} entries (snapshot ${festivals.draw.snapshotMs} ms)`);
+    for (const [label, rows] of [['single', festivals.earn?.single], ['batch', festivals.earn?.batch]] as const)
+      for (const r of rows ?? []) log(`  earn ${label.padEnd(6)} ${r.name.padEnd(40)} ${r.msPerEvent} ms/event${r.overPercent === null ? '' : ` (${r.overPercent >= 0 ? '+' : ''}${r.overPercent} %)`}  CPU ${r.cpuUsPerEvent} µs/event${r.statementsPerBatch !== null ? `, ${r.statementsPerBatch} statements/batch` : ''}`);
   }
   log(`\nengine ÷ baseline: single vs tx ${ratios.singleVsTx ?? '–'}, vs 1-round-trip cte ${ratios.singleVsCte ?? '–'}, vs pgbench ${ratios.singleVsPgbench ?? '–'}; batch vs batch ${ratios.batchVsBatch ?? '–'}`);
   log(`engine ÷ baseline by CPU ceiling (robust to other load on the machine): single (closed loop) vs tx ${ratios.ceilingSingleVsTx ?? '–'}; batch vs batch ${ratios.ceilingBatchVsBatch ?? '–'}`);
@@ -567,6 +630,8 @@ async function main() {
     roundTrips,
     profiles,
     groupCommitSweep: sweeps,
+    rules,
+    festivals,
     targets,
   };
   const jsonPath = path.join(resultsDir, 'latest.json');

@@ -40,6 +40,8 @@ export function composeFestivalEarn(inner: EarnFn, source: FestivalSource): Earn
     const now = source.now();
     // Scoring stops when the festival ends, whatever the event's own time says.
     const festivals = (await source.forEarn(tx, clubId)).filter((f) => f.endsAt > now);
+    // No festival running and no festival award from the inner function: nothing to do.
+    if (festivals.length === 0 && !awards.some((list) => list.some((a) => festivalIdOfUnit(a.unit) !== null))) return awards;
     const byId = new Map(festivals.map((f) => [f.id, f]));
 
     const rows: StandingDelta[] = [];

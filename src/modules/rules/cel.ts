@@ -161,7 +161,99 @@ export type ExpressionKind = 'condition' | 'amount';
 export type CompiledExpression = {
   readonly source: string;
   readonly parsed: ParseResult;
+  /**
+   * Necessary conditions read off a condition's top-level `&&` chain (see guardsOf): when
+   * one of them is false for an event, the whole expression is false — CEL's `false && x`
+   * is false whatever x gives, an error included — so the engine answers without running
+   * the interpreter. Empty for amounts and for conditions with nothing recognisable.
+   */
+  readonly guards: readonly Guard[];
 };
+
+/**
+ * A test the engine can run in plain JS, equivalent to one conjunct of a condition:
+ *   event.store|channel|type == "s"     member.tier|city|id == "s"     (either side)
+ *   "g" in member.groups                event.items.exists(x, x.category == "c")
+ *   context.year|month|day|weekday|hour|minute == n
+ *   event.amount (== != < <= > >=) n
+ */
+export type Guard =
+  | { kind: 'event'; field: 'store' | 'channel' | 'type'; value: string }
+  | { kind: 'member'; field: 'tier' | 'city' | 'id'; value: string }
+  | { kind: 'group'; value: string }
+  | { kind: 'category'; value: string }
+  | { kind: 'context'; field: 'year' | 'month' | 'day' | 'weekday' | 'hour' | 'minute'; value: number }
+  | { kind: 'amount'; op: '==' | '!=' | '<' | '<=' | '>' | '>='; value: number };
+
+type Node = { op: string; args: unknown };
+const isNode = (x: unknown): x is Node => !!x && typeof x === 'object' && 'op' in x && 'args' in x;
+/** `root.field` for a top-level variable root, or null. */
+function fieldOf(n: unknown): { root: string; field: string } | null {
+  if (!isNode(n) || n.op !== '.' || !Array.isArray(n.args)) return null;
+  const [target, field] = n.args as [unknown, unknown];
+  if (!isNode(target) || target.op !== 'id' || typeof target.args !== 'string' || typeof field !== 'string') return null;
+  return { root: target.args, field };
+}
+const literal = (n: unknown): unknown => (isNode(n) && n.op === 'value' ? n.args : undefined);
+const EVENT_STRINGS = new Set(['store', 'channel', 'type']);
+const MEMBER_STRINGS = new Set(['tier', 'city', 'id']);
+const CONTEXT_INTS = new Set(['year', 'month', 'day', 'weekday', 'hour', 'minute']);
+const FLIP: Record<string, '==' | '!=' | '<' | '<=' | '>' | '>='> = { '==': '==', '!=': '!=', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
+
+function guardOf(n: Node): Guard | null {
+  const args = Array.isArray(n.args) ? (n.args as unknown[]) : [];
+  if (n.op === 'in' && args.length === 2) {
+    const v = literal(args[0]);
+    const f = fieldOf(args[1]);
+    if (typeof v === 'string' && f?.root === 'member' && f.field === 'groups') return { kind: 'group', value: v };
+    return null;
+  }
+  if (n.op === 'rcall' && args[0] === 'exists') {
+    // event.items.exists(x, x.category == "c")
+    const recv = fieldOf(args[1]);
+    const inner = args[2] as unknown[] | undefined;
+    if (recv?.root !== 'event' || recv.field !== 'items' || !Array.isArray(inner) || inner.length !== 2) return null;
+    const iter = inner[0];
+    const pred = inner[1];
+    if (!isNode(iter) || iter.op !== 'id' || typeof iter.args !== 'string' || !isNode(pred) || pred.op !== '==' || !Array.isArray(pred.args)) return null;
+    const [a, b] = pred.args as [unknown, unknown];
+    for (const [f, l] of [[a, b], [b, a]] as const) {
+      const ff = fieldOf(f);
+      const v = literal(l);
+      if (ff && ff.root === iter.args && ff.field === 'category' && typeof v === 'string') return { kind: 'category', value: v };
+    }
+    return null;
+  }
+  if (!(n.op in FLIP) || args.length !== 2) return null;
+  for (const [f, l, flipped] of [[args[0], args[1], false], [args[1], args[0], true]] as const) {
+    const ff = fieldOf(f);
+    const v = literal(l);
+    if (!ff || v === undefined) continue;
+    const op = flipped ? FLIP[n.op]! : (n.op as Guard extends { op: infer O } ? O : never);
+    if (ff.root === 'event' && ff.field === 'amount' && typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) return { kind: 'amount', op, value: Number(v) };
+    if (n.op !== '==') continue;
+    if (ff.root === 'event' && EVENT_STRINGS.has(ff.field) && typeof v === 'string') return { kind: 'event', field: ff.field as 'store', value: v };
+    if (ff.root === 'member' && MEMBER_STRINGS.has(ff.field) && typeof v === 'string') return { kind: 'member', field: ff.field as 'tier', value: v };
+    if (ff.root === 'context' && CONTEXT_INTS.has(ff.field) && typeof v === 'bigint' && v >= 0n && v < 100_000n) return { kind: 'context', field: ff.field as 'year', value: Number(v) };
+  }
+  return null;
+}
+
+/** The guards of an expression's top-level `&&` chain (nothing under ||, !, ?: or a call). */
+export function guardsOf(ast: unknown): Guard[] {
+  const out: Guard[] = [];
+  const walk = (n: unknown) => {
+    if (!isNode(n)) return;
+    if (n.op === '&&' && Array.isArray(n.args)) {
+      for (const a of n.args) walk(a);
+      return;
+    }
+    const g = guardOf(n);
+    if (g) out.push(g);
+  };
+  walk(ast);
+  return out;
+}
 
 export type ExpressionCompileFailure = {
   ok: false;
@@ -222,7 +314,7 @@ export function compileExpression(source: string, kind: ExpressionKind): Express
     const want = kind === 'condition' ? 'bool' : 'a number (int or double)';
     return fail('invalid_expression', `${kind} must be ${want}, not ${type}`, 0);
   }
-  return { ok: true, expression: { source, parsed } };
+  return { ok: true, expression: { source, parsed, guards: kind === 'condition' ? guardsOf(parsed.ast) : [] } };
 }
 
 type Violation = { detail: string; position: number };

@@ -47,6 +47,7 @@ import {
   toCelValue,
   type CelVariables,
   type CompiledExpression,
+  type Guard,
 } from './cel.js';
 
 // ───────────────────────────── definitions ─────────────────────────────
@@ -358,6 +359,15 @@ export type EvaluationInput = {
   member: MemberContext;
   club: { timeZone: string };
   usage: UsageLookup;
+  /** zonedParts(event.occurredAt, club.timeZone), when the caller has them already. */
+  parts?: ZonedParts;
+  /**
+   * Leave out of the trace the rules settled on their own before any amount or usage —
+   * trigger_mismatch, outside_window, audience, below_minimum, condition_false — and do not
+   * allocate for them. For the earn path, which reads only fired and still-live lines;
+   * simulation keeps the full trace.
+   */
+  compact?: boolean;
 };
 
 export type TraceReason =
@@ -496,6 +506,46 @@ function audienceMiss(rule: CompiledRule, event: EarningEvent, member: MemberCon
   return null;
 }
 
+/** False when a guard proves the condition false (see Guard in cel.ts); true = run the condition. */
+function guardsPass(guards: readonly Guard[], event: EarningEvent, member: MemberContext, zoned: () => ZonedParts): boolean {
+  for (let i = 0; i < guards.length; i++) {
+    const g = guards[i]!;
+    switch (g.kind) {
+      case 'event': {
+        const v = g.field === 'type' ? event.type : g.field === 'store' ? (event.store ?? '') : (event.channel ?? '');
+        if (v !== g.value) return false;
+        break;
+      }
+      case 'member': {
+        const v = g.field === 'tier' ? (member.tier ?? '') : g.field === 'city' ? (member.city ?? '') : member.id;
+        if (v !== g.value) return false;
+        break;
+      }
+      case 'group':
+        if (!member.groups.includes(g.value)) return false;
+        break;
+      case 'category': {
+        const items = event.items;
+        if (!items || !items.some((it) => it.category === g.value)) return false;
+        break;
+      }
+      case 'context': {
+        const p = zoned();
+        const v = g.field === 'year' ? p.jalali.jy : g.field === 'month' ? p.jalali.jm : g.field === 'day' ? p.jalali.jd : g.field === 'weekday' ? p.weekday : g.field === 'hour' ? p.hour : p.minute;
+        if (v !== g.value) return false;
+        break;
+      }
+      case 'amount': {
+        const a = event.amountRials;
+        const ok = g.op === '==' ? a === g.value : g.op === '!=' ? a !== g.value : g.op === '<' ? a < g.value : g.op === '<=' ? a <= g.value : g.op === '>' ? a > g.value : a >= g.value;
+        if (!ok) return false;
+        break;
+      }
+    }
+  }
+  return true;
+}
+
 type LimitOutcome =
   | { granted: number; capped: boolean }
   | { blocked: 'limit_reached' | 'budget_exhausted'; detail: string };
@@ -512,7 +562,7 @@ export function evaluate(input: EvaluationInput): Evaluation {
   const at = event.occurredAt.getTime();
 
   // Built on first use: many events are settled by trigger, window or audience alone.
-  let parts: ZonedParts | undefined;
+  let parts: ZonedParts | undefined = input.parts;
   const zoned = (): ZonedParts => (parts ??= zonedParts(event.occurredAt, club.timeZone));
   let variables: CelVariables | undefined;
   const vars = (): CelVariables => (variables ??= buildVariables(event, member, zoned()));
@@ -549,13 +599,26 @@ export function evaluate(input: EvaluationInput): Evaluation {
   let stoppedBy: string | null = null;
 
   // Pass 1: every rule on its own.
+  let s: RuleState;
+  const skip = (reason: TraceReason, detail?: string): void => {
+    s.reason = reason;
+    if (detail !== undefined) s.detail = detail;
+  };
+  const compact = input.compact === true;
   for (const rule of byPriority(input.rules)) {
-    const s: RuleState = { rule, reason: 'fired', lines: [] };
+    if (compact && stoppedBy === null) {
+      // The same checks as below, without a state for rules they settle.
+      if (rule.trigger !== event.type) continue;
+      if (rule.fromMs !== null && at < rule.fromMs) continue;
+      if (rule.toMs !== null && at >= rule.toMs) continue;
+      if (rule.audience.tiers || rule.audience.groups || rule.audience.stores || rule.audience.channels) {
+        if (audienceMiss(rule, event, member) !== null) continue;
+      }
+      if (rule.limits.minAmountRials !== undefined && event.amountRials < rule.limits.minAmountRials) continue;
+      if (rule.condition && rule.condition.guards.length > 0 && !guardsPass(rule.condition.guards, event, member, zoned)) continue;
+    }
+    s = { rule, reason: 'fired', lines: [] };
     states.push(s);
-    const skip = (reason: TraceReason, detail?: string): void => {
-      s.reason = reason;
-      if (detail !== undefined) s.detail = detail;
-    };
 
     if (stoppedBy !== null) { skip('stopped_by_higher_priority', `stopped by ${stoppedBy}`); continue; }
     if (rule.trigger !== event.type) { skip('trigger_mismatch'); continue; }
@@ -567,11 +630,14 @@ export function evaluate(input: EvaluationInput): Evaluation {
     if (min !== undefined && event.amountRials < min) { skip('below_minimum', `${event.amountRials} < ${min}`); continue; }
 
     if (rule.condition) {
+      if (rule.condition.guards.length > 0 && !guardsPass(rule.condition.guards, event, member, zoned)) { skip('condition_false'); continue; }
       const r = runExpression(rule.condition, vars());
       if (!r.ok) { skip('expression_error', `condition: ${r.detail}`); continue; }
       if (r.value !== true) {
-        if (typeof r.value === 'boolean') skip('condition_false');
-        else skip('expression_error', 'condition: did not produce a bool');
+        if (typeof r.value === 'boolean') {
+          if (compact) states.pop();
+          else skip('condition_false');
+        } else skip('expression_error', 'condition: did not produce a bool');
         continue;
       }
     }
@@ -595,7 +661,9 @@ export function evaluate(input: EvaluationInput): Evaluation {
       if (error !== null) { skip('expression_error', error); continue; }
       const points = totals.get('points');
       if (points !== undefined) totals.set('points', floorMul(points, member.tierMultiplier));
-      if ([...totals.values()].every((p) => p === 0)) { skip('zero_amount'); continue; }
+      let any = false;
+      for (const p of totals.values()) if (p !== 0) any = true;
+      if (!any) { skip('zero_amount'); continue; }
 
       const outcome = applyLimits(rule, totals.get(rule.cappedUnit) ?? 0);
       if ('blocked' in outcome) { skip(outcome.blocked, outcome.detail); continue; }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import safeRegex from 'safe-regex2';
 import { formatJalali, parseDateInput, zonedDateStart, zonedParts } from '../../platform/jalali.js';
 import { isUnit } from '../ledger/index.js';
 import {
@@ -115,8 +116,83 @@ const ajv = new Ajv({ allErrors: false, strict: false, validateFormats: false })
 export type AttributeValidator = (attributes: unknown) => { field: string; message: string } | null;
 
 /** Compiles an attributes schema once; null plus the reason when the schema itself is broken. */
+/** Longest regular expression an event type's schema may carry (`pattern`, `patternProperties`). */
+export const MAX_SCHEMA_PATTERN_CHARS = 256;
+/** Keywords whose values are data, not schemas: a `pattern` key inside them is not a regex. */
+const DATA_KEYWORDS = new Set(['const', 'enum', 'default', 'examples', 'description', 'title', '$comment']);
+
+/**
+ * The operator-supplied regular expressions of a schema, with where they sit. ajv runs them
+ * with JS's backtracking engine on attacker-supplied attribute text, so a pattern such as
+ * `(a+)+$` could hold the event loop for minutes (ReDoS).
+ */
+function schemaPatterns(node: unknown, path: string, out: { path: string; pattern: string }[]): void {
+  if (Array.isArray(node)) {
+    node.forEach((x, i) => schemaPatterns(x, `${path}/${i}`, out));
+    return;
+  }
+  if (!node || typeof node !== 'object') return;
+  for (const [k, v] of Object.entries(node)) {
+    if (DATA_KEYWORDS.has(k)) continue;
+    if (k === 'pattern' && typeof v === 'string') out.push({ path: `${path}/pattern`, pattern: v });
+    if (k === 'patternProperties' && v && typeof v === 'object' && !Array.isArray(v)) {
+      for (const p of Object.keys(v)) out.push({ path: `${path}/patternProperties`, pattern: p });
+    }
+    schemaPatterns(v, `${path}/${k}`, out);
+  }
+}
+
+/**
+ * Why a pattern is refused, or null: too long, not a valid (unicode) regex, back-references
+ * or look-arounds (which no linear-time check covers), or a nested quantifier / too many
+ * repetitions (safe-regex2's star-height test) — the shapes of catastrophic backtracking.
+ */
+export function unsafePattern(pattern: string): string | null {
+  if (pattern.length > MAX_SCHEMA_PATTERN_CHARS) return `longer than ${MAX_SCHEMA_PATTERN_CHARS} characters`;
+  try {
+    new RegExp(pattern, 'u');
+  } catch (e) {
+    return `not a valid regular expression (${(e as Error).message})`;
+  }
+  if (/\\[1-9]|\\k</.test(pattern)) return 'back-references are not allowed';
+  if (/\(\?<?[=!]/.test(pattern)) return 'look-ahead and look-behind are not allowed';
+  if (!safeRegex(pattern, { limit: 25 })) return 'nested or too many repetitions: it could take exponential time on some input';
+  if (repeatedAlternation(pattern)) return 'an alternation under * or + (such as (a|aa)+) could take exponential time on some input';
+  return null;
+}
+
+/**
+ * A group holding `|` and repeated without bound (`*`, `+`, `{n,}`): safe-regex2 misses the
+ * overlapping-branches form of catastrophic backtracking, `(a|aa)+`. Refused whether or not
+ * the branches overlap — a bounded `{1,5}` or a character class does the everyday jobs.
+ */
+function repeatedAlternation(pattern: string): boolean {
+  const groups: boolean[] = []; // per open group: does it hold a `|`?
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i];
+    if (ch === '\\') { i++; continue; }
+    if (inClass) { if (ch === ']') inClass = false; continue; }
+    if (ch === '[') { inClass = true; continue; }
+    if (ch === '(') { groups.push(false); continue; }
+    if (ch === '|' && groups.length) { groups[groups.length - 1] = true; continue; }
+    if (ch === ')') {
+      const alt = groups.pop() ?? false;
+      const next = pattern[i + 1];
+      if (alt && (next === '*' || next === '+' || (next === '{' && /^\{\d+,\d*\}/.test(pattern.slice(i + 1)) && !/^\{\d+,\d+\}/.test(pattern.slice(i + 1))))) return true;
+    }
+  }
+  return false;
+}
+
 export function compileAttributeSchema(schema: Record<string, unknown>): { ok: true; validate: AttributeValidator } | { ok: false; detail: string } {
   if (JSON.stringify(schema).length > 20_000) return { ok: false, detail: 'schema larger than 20 KB' };
+  const patterns: { path: string; pattern: string }[] = [];
+  schemaPatterns(schema, '', patterns);
+  for (const p of patterns) {
+    const why = unsafePattern(p.pattern);
+    if (why) return { ok: false, detail: `${p.path || '/'}: pattern ${JSON.stringify(p.pattern.slice(0, 80))} refused: ${why}` };
+  }
   let fn: ValidateFunction;
   try {
     fn = ajv.compile(schema);

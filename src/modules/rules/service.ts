@@ -399,104 +399,154 @@ export class RulesService {
     // locked (and created), so a club's many targeted, capped rules cost nothing on the
     // events they do not match. The probe runs the limited rules alone: a rule another
     // rule would stop or outrank still counts as live here, which only locks a row more.
+    // It sees each member's counters as the batch's earlier events leave them (what the
+    // real evaluation sees). What it cannot foresee — a tier upgrade earlier in the batch
+    // opening a tier-only rule — the real evaluation reports as a key it was not given;
+    // those rows are then locked too and the (in-memory) evaluation runs again.
     const keys: UsageKey[] = [];
-    inputs.forEach((input, k) => {
-      const limited = cat.limitedByTrigger.get(input.event.type);
-      if (!limited) return;
-      const f = facts.get(input.memberId);
-      if (!f) return;
-      const probe = evaluate({ rules: limited, event: toEarningEvent(input.event), member: contextOf(f, program, counters.get(f.id) ?? {}), club: { timeZone: tz }, usage: () => EMPTY_USAGE });
-      const live = new Set(probe.trace.filter((t) => !SETTLED_WITHOUT_USAGE.has(t.reason)).map((t) => t.ruleId));
-      for (const rule of limited) {
-        if (!live.has(rule.id)) continue;
-        for (const l of rule.limits.perMember ?? []) keys.push({ ruleId: rule.id, memberId: input.memberId, periodKey: keyOf(k, l.period) });
-        if (rule.limits.budgetPoints !== undefined) keys.push({ ruleId: rule.id, memberId: '', periodKey: 'budget' });
-      }
-    });
-    const usage = keys.length ? await lockUsage(tx, club.id, keys) : new Map<string, Usage>();
-    const usageDeltas = new Map<string, UsageKey & Usage>();
-
-    const tierNow = new Map<string, string | null>();
-    const tierChanges = new Map<string, TierChange>();
-    const counterDeltas = new Map<string, CounterDelta>();
-    const dayDeltas = new Map<string, DayDelta>();
-    const devices: { memberId: string; fingerprint: string }[] = [];
-    const candidates: Candidate[] = [];
-    const results: LedgerAward[][] = [];
-
-    for (const [k, input] of inputs.entries()) {
-      const f = facts.get(input.memberId);
-      const e = input.event;
-      if (!f) {
-        results.push([]);
-        continue;
-      }
-      const tier = tierNow.has(f.id) ? tierNow.get(f.id)! : f.tier;
-      const memberCounters = counters.get(f.id) ?? {};
-      const awards: LedgerAward[] = [];
-      const rules = cat.byTrigger.get(e.type);
-      if (e.type === 'purchase' && !cat.hasPurchaseRule) {
-        const points = Math.floor(basePoints(e.amountRials ?? 0, club.earnRate) * multiplierOf(program, tier));
-        if (points > 0) awards.push({ unit: 'points', points, ruleVersion: BASE_RATE_TAG, memo: 'base rate' });
-      } else if (rules) {
-        const member: MemberContext = {
-          id: f.id, tier, tierMultiplier: multiplierOf(program, tier), groups: f.groups, joinedAt: f.joinedAt, counters: memberCounters,
-          ...(f.city ? { city: f.city } : {}), ...(f.birthDate ? { birthDate: f.birthDate } : {}),
-        };
-        const ev = evaluate({ rules, event: toEarningEvent(e), member, club: { timeZone: tz }, usage: (ruleId, key) => usage.get(usageKey(ruleId, key === 'budget' ? '' : f.id, key)) ?? EMPTY_USAGE });
-        for (const a of ev.awards) {
-          const rule = rules.find((r) => r.id === a.ruleId)!;
-          awards.push({ unit: a.unit as Unit, points: a.points, ruleVersion: ruleVersionTag(a.ruleId, a.ruleVersion), memo: rule.definition.name.fa });
+    const keyIds = new Set<string>();
+    const want = (key: UsageKey) => {
+      const id = usageKey(key.ruleId, key.memberId, key.periodKey);
+      if (keyIds.has(id)) return;
+      keyIds.add(id);
+      keys.push(key);
+    };
+    if (cat.limitedByTrigger.size > 0) {
+      const running = new Map<string, Record<string, number>>();
+      inputs.forEach((input, k) => {
+        const f = facts.get(input.memberId);
+        if (!f) return;
+        const e = input.event;
+        const before = running.get(f.id) ?? counters.get(f.id) ?? {};
+        const limited = cat.limitedByTrigger.get(e.type);
+        if (limited) {
+          const probe = evaluate({ rules: limited, event: toEarningEvent(e), member: contextOf(f, program, before), club: { timeZone: tz }, usage: () => EMPTY_USAGE, parts: parts[k], compact: true });
+          const byId = rulesById(limited);
+          for (const t of probe.trace) {
+            if (SETTLED_WITHOUT_USAGE.has(t.reason)) continue;
+            const rule = byId.get(t.ruleId)!;
+            for (const l of rule.limits.perMember ?? []) want({ ruleId: rule.id, memberId: input.memberId, periodKey: keyOf(k, l.period) });
+            if (rule.limits.budgetPoints !== undefined) want({ ruleId: rule.id, memberId: '', periodKey: 'budget' });
+          }
         }
-        this.countUsage(ev, rules, f.id, (p) => keyOf(k, p), usage, usageDeltas);
-      }
-      results.push(awards);
-
-      // Counters (what the next event of this member sees) and the day bucket.
-      const bump = (name: string, value: number) => {
-        if (value === 0) return;
-        memberCounters[name] = (memberCounters[name] ?? 0) + value;
-        const key = `${f.id}\u0000${name}`;
-        const d = counterDeltas.get(key) ?? { memberId: f.id, name, value: 0 };
-        d.value += value;
-        counterDeltas.set(key, d);
-      };
-      bump(e.type, 1);
-      bump(`${e.type}_rials`, e.amountRials ?? 0);
-      counters.set(f.id, memberCounters);
-      const points = awards.reduce((s, a) => s + (a.unit === 'points' ? a.points : 0), 0);
-      const rials = e.type === 'purchase' ? (e.amountRials ?? 0) : 0;
-      const day = parts[k]!.isoDate;
-      const dk = `${f.id}\u0000${day}`;
-      const dd = dayDeltas.get(dk) ?? { memberId: f.id, day, points: 0, rials: 0, events: 0 };
-      dd.points += points;
-      dd.rials += rials;
-      dd.events += 1;
-      dayDeltas.set(dk, dd);
-
-      // Upgrade at once when the measure crosses the next threshold.
-      if (program && day >= windowFrom && day <= today) {
-        const measure = (measures.get(f.id) ?? 0) + (program.measure === 'points' ? points : rials);
-        measures.set(f.id, measure);
-        const q = qualifiedRank(program, f, measure);
-        if (q > rankOf(program, tier)) {
-          const to = codeAt(program, q);
-          tierNow.set(f.id, to);
-          const first = tierChanges.get(f.id);
-          tierChanges.set(f.id, { memberId: f.id, from: first ? first.from : f.tier, to, reason: 'upgrade', measure });
-        }
-      }
-
-      const fp = fingerprintOf(e.attributes);
-      if (fp) devices.push({ memberId: f.id, fingerprint: fp });
-      const ref = cat.referral;
-      // The counter `referral` marks a referee whose referral was settled: no look-up after that.
-      if (f.referredBy && ref?.enabled && e.type === ref.qualifyingEvent && (e.amountRials ?? 0) >= ref.minAmountRials && !memberCounters.referral && !candidates.some((c) => c.referee.id === f.id)) {
-        candidates.push({ index: k, eventId: e.id, type: e.type, amountRials: e.amountRials ?? 0, occurredAt: e.occurredAt, referee: { id: f.id, mobile: f.mobile, nationalCodeHash: f.nationalCodeHash, referredBy: f.referredBy } });
-      }
-
+        // As the evaluation's bump() below: a zero amount leaves the counter unset.
+        const next = { ...before, [e.type]: (before[e.type] ?? 0) + 1 };
+        if (e.amountRials) next[`${e.type}_rials`] = (before[`${e.type}_rials`] ?? 0) + e.amountRials;
+        running.set(f.id, next);
+      });
     }
+    const locked = keys.length ? await lockUsage(tx, club.id, keys) : new Map<string, Usage>();
 
+    // The evaluation proper: in memory, restartable (see above).
+    const pass = () => {
+      const usage = new Map(locked);
+      const missed: UsageKey[] = [];
+      const usageDeltas = new Map<string, UsageKey & Usage>();
+      const tierNow = new Map<string, string | null>();
+      const tierChanges = new Map<string, TierChange>();
+      const counterDeltas = new Map<string, CounterDelta>();
+      const dayDeltas = new Map<string, DayDelta>();
+      const devices: { memberId: string; fingerprint: string }[] = [];
+      const candidates: Candidate[] = [];
+      const results: LedgerAward[][] = [];
+      const runCounters = new Map<string, Record<string, number>>();
+      const measuresNow = new Map(measures);
+
+      for (const [k, input] of inputs.entries()) {
+        const f = facts.get(input.memberId);
+        const e = input.event;
+        if (!f) {
+          results.push([]);
+          continue;
+        }
+        const tier = tierNow.has(f.id) ? tierNow.get(f.id)! : f.tier;
+        let memberCounters = runCounters.get(f.id);
+        if (!memberCounters) {
+          memberCounters = { ...(counters.get(f.id) ?? {}) };
+          runCounters.set(f.id, memberCounters);
+        }
+        const awards: LedgerAward[] = [];
+        const rules = cat.byTrigger.get(e.type);
+        if (e.type === 'purchase' && !cat.hasPurchaseRule) {
+          const points = Math.floor(basePoints(e.amountRials ?? 0, club.earnRate) * multiplierOf(program, tier));
+          if (points > 0) awards.push({ unit: 'points', points, ruleVersion: BASE_RATE_TAG, memo: 'base rate' });
+        } else if (rules) {
+          const member: MemberContext = {
+            id: f.id, tier, tierMultiplier: multiplierOf(program, tier), groups: f.groups, joinedAt: f.joinedAt, counters: memberCounters,
+            ...(f.city ? { city: f.city } : {}), ...(f.birthDate ? { birthDate: f.birthDate } : {}),
+          };
+          const ev = evaluate({
+            rules, event: toEarningEvent(e), member, club: { timeZone: tz }, parts: parts[k], compact: true,
+            usage: (ruleId, key) => {
+              const memberId = key === 'budget' ? '' : f.id;
+              const id = usageKey(ruleId, memberId, key);
+              if (!keyIds.has(id)) {
+                keyIds.add(id);
+                missed.push({ ruleId, memberId, periodKey: key });
+              }
+              return usage.get(id) ?? EMPTY_USAGE;
+            },
+          });
+          if (ev.awards.length) {
+            const byId = rulesById(rules);
+            for (const a of ev.awards) awards.push({ unit: a.unit as Unit, points: a.points, ruleVersion: ruleVersionTag(a.ruleId, a.ruleVersion), memo: byId.get(a.ruleId)!.definition.name.fa });
+          }
+          this.countUsage(ev, rules, f.id, (p) => keyOf(k, p), usage, usageDeltas);
+        }
+        results.push(awards);
+
+        // Counters (what the next event of this member sees) and the day bucket.
+        const bump = (name: string, value: number) => {
+          if (value === 0) return;
+          memberCounters[name] = (memberCounters[name] ?? 0) + value;
+          const key = `${f.id}\u0000${name}`;
+          const d = counterDeltas.get(key) ?? { memberId: f.id, name, value: 0 };
+          d.value += value;
+          counterDeltas.set(key, d);
+        };
+        bump(e.type, 1);
+        bump(`${e.type}_rials`, e.amountRials ?? 0);
+        let points = 0;
+        for (const a of awards) if (a.unit === 'points') points += a.points;
+        const rials = e.type === 'purchase' ? (e.amountRials ?? 0) : 0;
+        const day = parts[k]!.isoDate;
+        const dk = `${f.id}\u0000${day}`;
+        const dd = dayDeltas.get(dk) ?? { memberId: f.id, day, points: 0, rials: 0, events: 0 };
+        dd.points += points;
+        dd.rials += rials;
+        dd.events += 1;
+        dayDeltas.set(dk, dd);
+
+        // Upgrade at once when the measure crosses the next threshold.
+        if (program && day >= windowFrom && day <= today) {
+          const measure = (measuresNow.get(f.id) ?? 0) + (program.measure === 'points' ? points : rials);
+          measuresNow.set(f.id, measure);
+          const q = qualifiedRank(program, f, measure);
+          if (q > rankOf(program, tier)) {
+            const to = codeAt(program, q);
+            tierNow.set(f.id, to);
+            const first = tierChanges.get(f.id);
+            tierChanges.set(f.id, { memberId: f.id, from: first ? first.from : f.tier, to, reason: 'upgrade', measure });
+          }
+        }
+
+        const fp = fingerprintOf(e.attributes);
+        if (fp) devices.push({ memberId: f.id, fingerprint: fp });
+        const ref = cat.referral;
+        // The counter `referral` marks a referee whose referral was settled: no look-up after that.
+        if (f.referredBy && ref?.enabled && e.type === ref.qualifyingEvent && (e.amountRials ?? 0) >= ref.minAmountRials && !memberCounters.referral && !candidates.some((c) => c.referee.id === f.id)) {
+          candidates.push({ index: k, eventId: e.id, type: e.type, amountRials: e.amountRials ?? 0, occurredAt: e.occurredAt, referee: { id: f.id, mobile: f.mobile, nationalCodeHash: f.nationalCodeHash, referredBy: f.referredBy } });
+        }
+      }
+      return { missed, usageDeltas, tierChanges, counterDeltas, dayDeltas, devices, candidates, results };
+    };
+    let run = pass();
+    for (let again = 0; run.missed.length > 0; again++) {
+      if (again >= 10) throw new Error('rules earn: usage keys kept changing between passes');
+      for (const [k, u] of await lockUsage(tx, club.id, run.missed)) locked.set(k, u);
+      run = pass();
+    }
+    const { usageDeltas, tierChanges, counterDeltas, dayDeltas, devices, candidates, results } = run;
     if (devices.length) await this.referrals.recordDevices(tx, club.id, devices);
     if (candidates.length && cat.referral) {
       const referrers = await memberFacts(tx, club.id, [...new Set(candidates.map((c) => c.referee.referredBy))]);
@@ -517,7 +567,7 @@ export class RulesService {
   private countUsage(ev: Evaluation, rules: CompiledRule[], memberId: string, keyOf: (p: Period) => string, usage: Map<string, Usage>, deltas: Map<string, UsageKey & Usage>) {
     for (const t of ev.trace) {
       if (!t.fired) continue;
-      const rule = rules.find((r) => r.id === t.ruleId)!;
+      const rule = rulesById(rules).get(t.ruleId)!;
       const limits = rule.limits;
       if (!limits.perMember?.length && limits.budgetPoints === undefined) continue;
       const points = ev.awards.filter((a) => a.ruleId === rule.id && a.unit === rule.cappedUnit).reduce((s, a) => s + a.points, 0);
@@ -655,6 +705,17 @@ export class RulesService {
     report.ms = Date.now() - started;
     return ok(report);
   }
+}
+
+/** A catalogue list's rules by id (a list holds one version per rule), built once per list. */
+const byIdCache = new WeakMap<readonly CompiledRule[], Map<string, CompiledRule>>();
+function rulesById(rules: readonly CompiledRule[]): Map<string, CompiledRule> {
+  let m = byIdCache.get(rules);
+  if (!m) {
+    m = new Map(rules.map((r) => [r.id, r]));
+    byIdCache.set(rules, m);
+  }
+  return m;
 }
 
 function toEarningEvent(e: EarnInput['event']): EarningEvent {

@@ -2,6 +2,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../../platform/db.js';
 import { TierProgramSchema, type TierProgram } from './domain.js';
+import { membersWithTier } from '../members/index.js';
 
 export async function loadProgram(ex: Executor, clubId: string): Promise<TierProgram | null> {
   const r = await sql<{ definition: unknown }>`select definition from tier_programs where club_id = ${clubId}`.execute(ex);
@@ -59,14 +60,5 @@ export async function finishReview(ex: Executor, clubId: string, key: string, me
   await sql`update tier_reviews set members = ${members} where club_id = ${clubId} and period_key = ${key}`.execute(ex);
 }
 
-/**
- * Members who hold a tier, a page at a time — a read of the members table kept here until
- * the members door offers `MemberService.withTier(db, clubId, after, limit)`.
- */
-export async function tieredMembers(ex: Executor, clubId: string, afterId: string | null, limit: number): Promise<{ id: string; tier: string; city: string | null; groups: string[] }[]> {
-  const r = await sql<{ id: string; tier: string; city: string | null; groups: string[] }>`
-    select id, tier, city, groups from members where club_id = ${clubId} and tier is not null and status = 'active'
-      ${afterId ? sql`and id > ${afterId}` : sql``}
-    order by id limit ${limit}`.execute(ex);
-  return r.rows.map((m) => ({ ...m, groups: m.groups ?? [] }));
-}
+/** Members who hold a tier, a page at a time: the members module's read (its door). */
+export const tieredMembers = (ex: Executor, clubId: string, afterId: string | null, limit: number) => membersWithTier(ex, clubId, afterId, limit);
