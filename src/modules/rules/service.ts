@@ -206,7 +206,9 @@ export class RulesService {
     const key = `${clubId}\u0000${t.name}\u0000${t.version}`;
     if (!this.schemas.has(key)) {
       const c = t.schema ? compileAttributeSchema(t.schema) : null;
-      this.schemas.set(key, c && c.ok ? c.validate : null);
+      // A stored schema that no longer compiles (e.g. saved before the regex guard) fails its
+      // events closed, naming why, rather than letting them through unvalidated.
+      this.schemas.set(key, !c ? null : c.ok ? c.validate : () => ({ field: 'attributes', message: `the event type's schema is refused (${c.detail}); fix the type first` }));
       if (this.schemas.size > 10_000) this.schemas.delete(this.schemas.keys().next().value!);
     }
     return this.schemas.get(key) ?? null;
