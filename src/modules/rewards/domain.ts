@@ -19,6 +19,8 @@ export const isDeferred = (t: RewardType) => t === 'product' || t === 'digital';
 
 const Text = (max: number) => z.string().trim().max(max);
 const Group = z.string().trim().toLowerCase().regex(/^[\p{L}\p{N}_-]{1,50}$/u);
+/** A tier's code as the tiers module defines it (gold, vip-2…); any of a list may redeem. */
+const TierCode = z.string().trim().toLowerCase().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a tier code, e.g. gold');
 const DateInput = z.string().trim().max(20).refine((s) => parseDateInput(s) !== null, 'a Jalali (1404/01/01) or ISO (2025-03-21) date');
 
 /**
@@ -62,7 +64,13 @@ const RewardFields = {
   copayRials: z.number().int().min(0).max(1e13).default(0),
   stock: z.number().int().min(0).max(1e12).nullable().default(null).describe('null = unlimited'),
   limit: z.object({ count: z.number().int().min(1).max(1e6), period: z.enum(LIMIT_PERIODS) }).strict().nullable().default(null),
-  audience: z.object({ tiers: z.array(z.string().trim().max(50)).max(20).default([]), groups: z.array(Group).max(20).default([]) }).strict().default({ tiers: [], groups: [] }),
+  audience: z
+    .object({
+      tiers: z.array(TierCode).max(20).default([]).describe('members of ANY of these tiers (codes); empty = every tier, and members without one'),
+      groups: z.array(Group).max(20).default([]).describe('members in ANY of these groups; empty = everyone'),
+    })
+    .strict()
+    .default({ tiers: [], groups: [] }),
   availableFrom: DateInput.nullable().default(null).describe('first day, Jalali or ISO, in the club zone'),
   availableUntil: DateInput.nullable().default(null).describe('last day (inclusive), Jalali or ISO, in the club zone'),
   config: RewardConfigSchema.default({}),

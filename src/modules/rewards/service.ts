@@ -1,12 +1,14 @@
 /**
- * Rewards use cases, one transaction each. A redemption takes the member's points (the
- * ledger locks their balance rows first): held until fulfilment for products and digital
- * services, spent at once for types fulfilled in the same transaction. It then checks
- * limits under that lock, issues a code, posts what the type needs (wallet credit, partner
- * settlement, draw tickets, the fulfilment webhook), writes the audit row and the outbox,
- * and takes the stock LAST — the reward's row is the one hot spot, so it is locked for as
- * short a time as possible: until commit. Concurrent redemptions of one reward share
- * transactions (see batcher.ts), so each commit on that row carries several of them.
+ * Rewards use cases, one transaction each. Concurrent redemptions of one reward share a
+ * transaction (group commit, see batcher.ts and redeemGroup): their keys are claimed, their
+ * members read, locked (one advisory lock per member: limits are counted under it) and
+ * their limits counted in one statement each; then each redemption's points move through
+ * the ledger — held until fulfilment for products and digital services, spent at once for
+ * types fulfilled in the same transaction — and codes, redemptions, postings, audit rows,
+ * outbox messages and stored responses are written set-based for the group. The stock is
+ * taken LAST, once for the group — the reward's row is the one hot spot, so it is locked
+ * for as short a time as possible: until commit. Each request keeps its own outcome and is
+ * answered after its group's commit.
  */
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
@@ -24,7 +26,7 @@ import { fail, ok, type Result } from '../../platform/result.js';
 import type { SmsChannel } from '../../platform/sms.js';
 import { enqueueWebhook, getWebhookEndpoint, setWebhookEndpoint, type WebhookOutcome, type WebhookSender } from '../../platform/webhooks.js';
 import type { Club, ClubService } from '../clubs/index.js';
-import { SYSTEM, type Allocation, type LedgerService } from '../ledger/index.js';
+import { SYSTEM, type Allocation, type EntryDraft, type LedgerService } from '../ledger/index.js';
 import type { Member, MemberService } from '../members/index.js';
 import {
   burnReversal,
@@ -48,18 +50,22 @@ import {
 } from './domain.js';
 import { Batcher } from './batcher.js';
 import {
-  claimPooledCode,
+  assignPoolCodes,
+  claimKeys,
   lockStock,
   donationTotals,
   findRedemption,
   findReward,
   giveBackStock,
-  insertIssuedCode,
+  insertIssuedCodes,
   insertPoolCodes,
   listRewards,
+  lockMembers,
   memberHistory,
   poolCounts,
-  takenCounts,
+  reservePoolCodes,
+  settleKeys,
+  takenCountsMany,
   takenPerMember,
   takeStock,
   toReward,
@@ -113,11 +119,20 @@ export interface RewardSettings {
 export type DrawTicketHook = (tx: Tx, r: { clubId: string; memberId: string; festivalId: string | null; tickets: number; redemptionId: string }) => Promise<Result<unknown>>;
 
 /** A redemption checked outside the transaction (reward, member, eligibility, price), ready to apply. */
+/** A redemption request whose reward was read and checked; the member is read with its group. */
+interface Request {
+  club: Club;
+  memberId: string;
+  input: RedeemInput;
+  reward: RewardRow;
+  bundle: RewardRow | null;
+}
+
 interface Prepared {
   club: Club;
   clubId: string;
   memberId: string;
-  member: Member;
+  member: { status: string; tier: string | null; groups: string[]; mobile: string };
   input: RedeemInput;
   reward: RewardRow;
   bundle: RewardRow | null;
@@ -134,8 +149,13 @@ interface Prepared {
 export const FULFILMENT_PURPOSE = 'rewards.fulfilment';
 const DIGITAL_CALLBACK = 'rewards.digital';
 const NOTICE_TOPIC = 'rewards.notice';
-/** Points stay held this long while a product waits to ship / a digital delivery retries. */
-const HOLD_TTL_SECONDS = { product: 90 * 86400, digital: 7 * 86400, immediate: 900 } as const;
+/**
+ * How long points stay held. A product's order has no deadline to ship: its hold is
+ * resolved by shipping (capture) or cancelling (release), never by the ledger's hold-expiry
+ * job, so its expiry is set beyond any order's life (a hundred years). A digital delivery's
+ * hold covers the fulfilment webhook's retries.
+ */
+export const HOLD_TTL_SECONDS = { product: 100 * 365 * 86400, digital: 7 * 86400, immediate: 900 } as const;
 
 export interface RewardDeps {
   db: Db;
@@ -148,11 +168,18 @@ export interface RewardDeps {
   webhooks: WebhookSender;
 }
 
+/** The stock could not cover an optimistic group: roll back and redo it with the stock row locked. */
+class StockShort extends Error {
+  constructor() {
+    super('stock short for the group');
+  }
+}
+
 const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 
 export class RewardService {
   private drawHook: DrawTicketHook | null = null;
-  private readonly batcher = new Batcher<{ p: Prepared; ctx: Ctx }, Result<RedemptionView>>((items) => this.redeemBatch(items));
+  private readonly batcher = new Batcher<{ q: Request; ctx: Ctx }, Result<RedemptionView>>((items) => this.redeemBatch(items), { maxBatch: 64, maxInflight: 8 });
   private readonly db: Db;
   private readonly clock: Clock;
 
@@ -349,27 +376,42 @@ export class RewardService {
 
   // ======================================================================== redemption
 
+  /** Concurrent reads of one reward share one query (no caching beyond the requests in flight). */
+  private readonly rewardReads = new Map<string, Promise<RewardRow | null>>();
+  private readReward(clubId: string, id: string): Promise<RewardRow | null> {
+    const k = `${clubId}:${id}`;
+    let p = this.rewardReads.get(k);
+    if (!p) {
+      p = findReward(this.db, clubId, id).finally(() => this.rewardReads.delete(k));
+      this.rewardReads.set(k, p);
+    }
+    return p;
+  }
+
   async redeem(clubId: string, memberId: string, input: RedeemInput, ctx: Ctx): Promise<Result<RedemptionView>> {
-    const club = await this.club(clubId);
-    const offer = await findReward(this.db, clubId, input.rewardId);
+    const [club, offer] = await Promise.all([this.club(clubId), this.readReward(clubId, input.rewardId)]);
     if (!offer) return fail('reward_not_found');
     let reward = offer;
     let bundle: RewardRow | null = null;
     if (offer.type === 'bundle') {
       const options = (typeof offer.config === 'string' ? JSON.parse(offer.config) : offer.config).options as string[];
       if (!input.choice || !options.includes(input.choice)) return fail('bundle_choice_required', `choose one of ${options.join(', ')}`, { options });
-      const chosen = await findReward(this.db, clubId, input.choice);
+      const chosen = await this.readReward(clubId, input.choice);
       if (!chosen) return fail('reward_not_found', 'the chosen option no longer exists');
       bundle = offer;
       reward = chosen;
     }
-    const m = await this.d.members.get(clubId, memberId);
-    if (!m.ok) return m;
-    const now = this.clock.now();
+    return this.batcher.submit(`${clubId}:${reward.id}`, { q: { club, memberId, input, reward, bundle }, ctx });
+  }
+
+  /** A request made ready against its member's facts (read for the whole group), or why not. */
+  private prepare(q: Request, member: Prepared['member'] | undefined, now: Date): Result<Prepared> {
+    const { club, memberId, input, reward, bundle } = q;
+    if (!member) return fail('member_not_found');
     for (const r of bundle ? [bundle, reward] : [reward]) {
       // A bundle's options are sold through the bundle: only their stock and archive state count.
       const facts = r === reward && bundle ? { ...this.facts(r), availableFrom: null, availableUntil: null, audience: { tiers: [], groups: [] } } : this.facts(r);
-      const why = ineligibility(facts, this.memberFacts(m.value), now);
+      const why = ineligibility(facts, member, now);
       if (why) return fail(why);
     }
     if (reward.type === 'draw_ticket' && !this.drawHook) return fail('not_available_yet', 'draw tickets are redeemable once festivals are connected');
@@ -381,155 +423,284 @@ export class RewardService {
     const config = typeof reward.config === 'string' ? JSON.parse(reward.config) : (reward.config as Reward['config']);
     const deferred = isDeferred(reward.type);
     const ttlSeconds = reward.type === 'product' ? HOLD_TTL_SECONDS.product : reward.type === 'digital' ? HOLD_TTL_SECONDS.digital : HOLD_TTL_SECONDS.immediate;
-    const prepared: Prepared = { club, clubId, memberId, member: m.value, input, reward, bundle, priced, quantity, points, copay, config, deferred, ttlSeconds, now };
-    return this.batcher.submit(`${clubId}:${reward.id}`, { p: prepared, ctx });
+    return ok({ club, clubId: club.id, memberId, member, input, reward, bundle, priced, quantity, points, copay, config, deferred, ttlSeconds, now });
+  }
+
+  /** Figures of the redemption group commit (groups, redemptions, fallbacks). */
+  get redemptionStats() {
+    return this.batcher.stats;
   }
 
   /**
-   * Redemptions of one reward in ONE transaction (group commit): each in its own savepoint,
-   * members in id order (the ledger's lock order), then the reward's stock row locked once,
-   * last, and taken for all; what the stock cannot cover is rolled back to its savepoint and
-   * answered reward_out_of_stock. Lock order: balance rows, then the stock row.
+   * A group of redemptions of one reward in ONE transaction. Optimistic first: the stock is
+   * taken last, in one conditional UPDATE for the whole group, so the reward's row is locked
+   * only from there to the commit. If the stock cannot cover the group (near sell-out), the
+   * transaction rolls back and the group runs again with the stock row locked up front, so
+   * exactly what is left is given out — never more.
    */
-  private async redeemBatch(items: { p: Prepared; ctx: Ctx }[]): Promise<Result<RedemptionView>[]> {
-    const order = items.map((_, i) => i).sort((a, b) => (items[a]!.p.memberId < items[b]!.p.memberId ? -1 : items[a]!.p.memberId > items[b]!.p.memberId ? 1 : a - b));
-    const { clubId, reward } = items[0]!.p;
-    let out: Result<RedemptionView>[] = [];
-    await inTx(this.db, async (tx) => {
-      out = new Array(items.length);
-      const taking: { idx: number; sp: string }[] = [];
-      for (const [k, i] of order.entries()) {
-        const sp = `rdm_${k}`;
-        if (items.length > 1) await sql.raw(`savepoint ${sp}`).execute(tx);
-        const res = await idempotent(tx, clubId, items[i]!.ctx.idempotency ?? null, 201, () => this.redeemOne(tx, items[i]!.p, items[i]!.ctx));
-        if (!res.ok) {
-          if (items.length === 1) return res; // alone: the whole transaction rolls back
-          await sql.raw(`rollback to savepoint ${sp}`).execute(tx);
-          out[i] = res;
-          continue;
-        }
-        out[i] = ok(res.value.value);
-        if (!res.value.replayed && reward.stock !== null) taking.push({ idx: i, sp });
-      }
-      // 5. Stock last: the reward's row stays locked only until this commit. A rollback to a
-      // savepoint releases the row locks taken after it — the stock row's too — so after one
-      // the row is locked and read again (someone may have taken stock meanwhile).
-      let want = taking;
-      while (want.length) {
-        const left = await lockStock(tx, clubId, reward.id);
-        const taken = left === null ? want.length : Math.min(left, want.length);
-        if (taken === want.length) {
-          if (left !== null && !(await takeStock(tx, clubId, reward.id, taken))) throw new Error(`stock of ${reward.id} moved under its lock`);
-          break;
-        }
-        if (items.length === 1) return fail('reward_out_of_stock');
-        await sql.raw(`rollback to savepoint ${want[taken]!.sp}`).execute(tx);
-        for (const t of want.slice(taken)) out[t.idx] = fail('reward_out_of_stock');
-        want = want.slice(0, taken);
-      }
-      return ok(true);
-    }).then((r) => {
-      if (!r.ok) out = [r];
-    });
-    return out;
+  private async redeemBatch(items: { q: Request; ctx: Ctx }[]): Promise<Result<RedemptionView>[]> {
+    const { reward } = items[0]!.q;
+    // A group that the stock read before the transaction already cannot cover goes straight to locked mode.
+    const lockFirst = reward.stock !== null && Number(reward.stock) < items.length;
+    try {
+      return await this.redeemGroup(items, lockFirst);
+    } catch (e) {
+      if (!(e instanceof StockShort)) throw e;
+      return this.redeemGroup(items, true);
+    }
   }
 
-  /** One redemption's writes, except the stock (the batch takes it for all). */
-  private async redeemOne(tx: Tx, p: Prepared, ctx: Ctx): Promise<Result<RedemptionView>> {
-    const { club, clubId, memberId, input, reward, bundle, priced, quantity, points, copay, config, deferred, ttlSeconds, now } = p;
-    const m = { value: p.member };
-    const lctx = { actor: ctx.actor, requestId: ctx.requestId };
-    {
-      {
+  /**
+   * Statements per group (N redemptions): BEGIN, claim the keys (1, +1 if any replay),
+   * per-member advisory locks (1), [stock row locked: locked mode only], limit counts (1),
+   * [pooled codes reserved (1)], per redemption the ledger's spend or hold (its own
+   * statements), codes (1), redemptions (1), type postings (wallet credits, settlements:
+   * one ledger post each for the group), audit (1), outbox (1), keys stored (1), stock (1),
+   * COMMIT. Only the ledger's part grows with N.
+   *
+   * Lock order: per-member advisory locks (sorted), [the stock row], the members' balance
+   * rows in member order (taken by the ledger), the stock row (optimistic mode), coupon
+   * codes (SKIP LOCKED: never waits).
+   */
+  private async redeemGroup(requests: { q: Request; ctx: Ctx }[], lockedStock: boolean): Promise<Result<RedemptionView>[]> {
+    const n = requests.length;
+    const { club, reward } = requests[0]!.q;
+    const clubId = club.id;
+    const config = (typeof reward.config === 'string' ? JSON.parse(reward.config) : reward.config) as Reward['config'];
+    const out: (Result<RedemptionView> | undefined)[] = new Array(n);
+    const items: { p: Prepared; ctx: Ctx }[] = new Array(n);
+    const later: number[] = []; // a key used twice in one group: the repeat runs after the group, alone (then it replays)
+    const now = this.clock.now();
+    const r = await inTx(this.db, async (tx) => {
+      out.fill(undefined);
+      later.length = 0;
+      // 1. Idempotency keys, all at once.
+      const seenKeys = new Set<string>();
+      const claims: { key: string; requestHash: string }[] = [];
+      requests.forEach((it, i) => {
+        const c = it.ctx.idempotency;
+        if (!c) return;
+        if (seenKeys.has(c.key)) return void later.push(i);
+        seenKeys.add(c.key);
+        claims.push(c);
+      });
+      const claimed = await claimKeys(tx, clubId, claims);
+      const fresh: number[] = [];
+      requests.forEach((it, i) => {
+        if (later.includes(i)) return;
+        const c = it.ctx.idempotency;
+        const s = c ? claimed.get(c.key)! : { state: 'new' as const };
+        if (s.state === 'conflict') out[i] = fail('exists_with_different_body', 'this Idempotency-Key was used with another body');
+        else if (s.state === 'replay') out[i] = ok(s.response as RedemptionView);
+        else fresh.push(i);
+      });
+      // The group's members in one read; each request checked against its member.
+      const facts = fresh.length ? await this.d.members.facts(tx, clubId, [...new Set(fresh.map((i) => requests[i]!.q.memberId))]) : new Map();
+      const live: number[] = [];
+      for (const i of fresh) {
+        const pr = this.prepare(requests[i]!.q, facts.get(requests[i]!.q.memberId), now);
+        if (!pr.ok) out[i] = pr;
+        else {
+          items[i] = { p: pr.value, ctx: requests[i]!.ctx };
+          live.push(i);
+        }
+      }
+      // Members in id order: the ledger's lock order across members.
+      live.sort((a, b) => (items[a]!.p.memberId < items[b]!.p.memberId ? -1 : items[a]!.p.memberId > items[b]!.p.memberId ? 1 : a - b));
+      if (!live.length) return fail('validation_failed', 'nothing in this group can go through'); // rolls the claims back; every item has its own answer
+      // 2. One redemption per member at a time: limits are counted under this lock.
+      await lockMembers(tx, clubId, live.map((i) => items[i]!.p.memberId));
+      let stockLeft: number | null = null;
+      if (lockedStock && reward.stock !== null) stockLeft = (await lockStock(tx, clubId, reward.id)) ?? null;
+      // 3. Limits: the counts of every (member, reward or bundle) in one statement.
+      const counts = await takenCountsMany(tx, clubId, live.map((i) => {
+        const { memberId, priced } = items[i]!.p;
+        return { memberId, rewardId: priced.id, periodStart: priced.limit_period ? periodRange(priced.limit_period as never, now, club.timeZone).start : null };
+      }));
+      const takenInGroup = new Map<string, number>();
+      // 4. Pooled codes: reserve as many as could be needed before any points move.
+      const pool = usesCodes(reward.type) && config.codes?.source !== 'pattern';
+      const reserved = pool ? await reservePoolCodes(tx, clubId, reward.id, live.length) : [];
+      const validUntil = usesCodes(reward.type) && config.codes?.validDays ? new Date(now.getTime() + config.codes.validDays * 86_400_000) : null;
+      // 5. Per redemption: checks, then the ledger (points, then rials).
+      type Done = { i: number; id: string; nth: number; hold: { id: string | null; allocations: Allocation[] } | null; copayHoldId: string | null; detail: Record<string, unknown> };
+      const done: Done[] = [];
+      let spCount = 0;
+      for (const [k, i] of live.entries()) {
+        const { p, ctx } = items[i]!;
+        const { memberId, priced, points, copay, deferred, ttlSeconds } = p;
+        if (stockLeft !== null && done.length >= stockLeft) {
+          out[i] = fail('reward_out_of_stock');
+          continue;
+        }
+        const mk = `${memberId}\u0000${priced.id}`;
+        const before = takenInGroup.get(mk) ?? 0;
+        const c = counts[k]!;
+        if (priced.limit_count && c.inPeriod + before + 1 > priced.limit_count) {
+          out[i] = fail('member_limit_reached', `${c.inPeriod + before} of ${priced.limit_count} per ${priced.limit_period}`, { limit: priced.limit_count, period: priced.limit_period });
+          continue;
+        }
+        if (pool && done.length >= reserved.length) {
+          out[i] = fail('reward_out_of_stock', 'no codes left in the pool');
+          continue;
+        }
         const id = newId('rdm');
-        // 1. The member's balance rows first (the ledger locks them): points, then rials.
-        // Types fulfilled later (product, digital) hold the points until capture or release;
-        // types fulfilled here, in this same transaction, spend them at once — a hold captured
-        // in the transaction that made it is the same movement, with nine fewer round trips.
-        let hold: { id: string | null; allocations: Allocation[] } | null = null;
+        const lctx = { actor: ctx.actor, requestId: ctx.requestId };
+        // A failed spend or hold writes nothing; a savepoint is needed only when a second
+        // ledger call (rials) or the draw hook may fail after the points moved.
+        const sp = (copay > 0 && points > 0) || p.reward.type === 'draw_ticket' ? `rdm_${spCount++}` : null;
+        if (sp) await sql.raw(`savepoint ${sp}`).execute(tx);
+        const undo = async (res: Result<never>) => {
+          if (sp) await sql.raw(`rollback to savepoint ${sp}`).execute(tx);
+          out[i] = res;
+        };
+        let hold: Done['hold'] = null;
         if (points > 0) {
           const h = deferred
             ? await this.d.ledger.holdInTx(tx, clubId, memberId, { points, reference: `redemption:${id}`, ttlSeconds }, lctx)
-            : await this.d.ledger.spendInTx(tx, clubId, memberId, { points, memo: `reward ${reward.id}`, meta: { redemptionId: id, rewardId: reward.id } }, lctx);
-          if (!h.ok) return h;
+            : await this.d.ledger.spendInTx(tx, clubId, memberId, { points, memo: `reward ${p.reward.id}`, meta: { redemptionId: id, rewardId: p.reward.id } }, lctx);
+          if (!h.ok) {
+            await undo(h);
+            continue;
+          }
           hold = { id: 'id' in h.value ? h.value.id : null, allocations: h.value.allocations };
-        } else {
-          // Free rewards still serialise per member, so limits cannot be raced.
-          await sql`select pg_advisory_xact_lock(hashtext(${`${clubId}:${memberId}`}))`.execute(tx);
         }
         let copayHoldId: string | null = null;
         if (copay > 0) {
           const h = deferred
             ? await this.d.ledger.holdInTx(tx, clubId, memberId, { points: copay, unit: 'rials', reference: `redemption:${id}`, ttlSeconds }, lctx)
-            : await this.d.ledger.spendInTx(tx, clubId, memberId, { points: copay, unit: 'rials', memo: `reward ${reward.id} co-payment`, meta: { redemptionId: id } }, lctx);
-          if (!h.ok) return h.code === 'insufficient_points' ? fail('insufficient_wallet', h.detail, h.extra) : h;
+            : await this.d.ledger.spendInTx(tx, clubId, memberId, { points: copay, unit: 'rials', memo: `reward ${p.reward.id} co-payment`, meta: { redemptionId: id } }, lctx);
+          if (!h.ok) {
+            await undo(h.code === 'insufficient_points' ? fail('insufficient_wallet', h.detail, h.extra) : h);
+            continue;
+          }
           copayHoldId = 'id' in h.value ? h.value.id : null;
         }
-        // 2. Per-member limits, counted under that lock.
-        const counts = await takenCounts(tx, clubId, memberId, priced.id, priced.limit_period ? periodRange(priced.limit_period as never, now, club.timeZone).start : null);
-        if (priced.limit_count && counts.inPeriod + 1 > priced.limit_count) {
-          return fail('member_limit_reached', `${counts.inPeriod} of ${priced.limit_count} per ${priced.limit_period}`, { limit: priced.limit_count, period: priced.limit_period });
-        }
-        // 3. A code, if the type hands one out (SKIP LOCKED: concurrent redemptions never wait on each other here).
-        let code: { code: string; expiresAt: Date | null } | null = null;
-        if (usesCodes(reward.type)) {
-          const validUntil = config.codes?.validDays ? new Date(now.getTime() + config.codes.validDays * 86_400_000) : null;
-          if (config.codes?.source === 'pattern') {
-            for (let attempt = 0; attempt < 8 && !code; attempt++) {
-              const c = codeFromPattern(config.codes.pattern!, randomBytes(64));
-              if (await insertIssuedCode(tx, { id: newId('cpn'), clubId, rewardId: reward.id, code: c, memberId, redemptionId: id, now, expiresAt: validUntil })) code = { code: c, expiresAt: validUntil };
-            }
-            if (!code) throw new Error(`pattern ${config.codes.pattern} is exhausted`);
-          } else {
-            code = await claimPooledCode(tx, clubId, reward.id, { memberId, redemptionId: id, now, expiresAt: validUntil });
-            if (!code) return fail('reward_out_of_stock', 'no codes left in the pool');
+        if (p.reward.type === 'draw_ticket') {
+          const t = await this.drawHook!(tx, { clubId, memberId, festivalId: p.config.festivalId ?? null, tickets: p.quantity, redemptionId: id });
+          if (!t.ok) {
+            await undo(t as Result<never>);
+            continue;
           }
         }
-        // 4. The redemption and what its type posts.
-        const detail: Record<string, unknown> = { allocations: hold?.allocations ?? [], title: { fa: reward.title_fa, en: reward.title_en } };
-        if (reward.type === 'wallet_credit') {
-          const rate = walletRate(config, m.value.tier, club.pointValueRials);
+        const detail: Record<string, unknown> = { allocations: hold?.allocations ?? [], title: { fa: p.reward.title_fa, en: p.reward.title_en } };
+        if (p.reward.type === 'wallet_credit') {
+          const rate = walletRate(p.config, p.member.tier, club.pointValueRials);
           detail.walletRials = points * rate;
           detail.rateRials = rate;
         }
-        if (reward.type === 'partner_voucher') detail.partner = { id: config.partnerId, settlementRials: config.settlementRials ?? 0 };
-        if (reward.type === 'donation') detail.cause = config.cause;
-        const status = deferred ? 'pending' : 'fulfilled';
-        const row = (await tx
-          .insertInto('redemptions')
-          .values({
-            id, club_id: clubId, member_id: memberId, reward_id: reward.id, bundle_id: bundle?.id ?? null, type: reward.type, status,
-            fulfilment: reward.type === 'product' ? 'ordered' : null, points, copay_rials: copay, quantity, nth: counts.ever,
-            hold_id: hold?.id ?? null, copay_hold_id: copayHoldId, code: code?.code ?? null, code_expires_at: code?.expiresAt ?? null,
-            delivery: input.delivery ? JSON.stringify(input.delivery) : null, detail: JSON.stringify(detail), actor: ctx.actor, created_at: now, updated_at: now,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow()) as RedemptionRow;
-        if (reward.type === 'wallet_credit') {
-          await this.d.ledger.credit(tx, clubId, [{
-            memberId, unit: 'rials', amount: detail.walletRials as number, kind: 'convert', source: SYSTEM.conversion,
-            availableAt: now, expiresAt: null, memo: `reward ${reward.id}`, actor: ctx.actor, meta: { redemptionId: id, points, rateRials: detail.rateRials },
-          }]);
+        if (p.reward.type === 'partner_voucher') detail.partner = { id: p.config.partnerId, settlementRials: p.config.settlementRials ?? 0 };
+        if (p.reward.type === 'donation') detail.cause = p.config.cause;
+        takenInGroup.set(mk, before + 1);
+        done.push({ i, id, nth: c.ever + before, hold, copayHoldId, detail });
+      }
+      if (!done.length) return fail('reward_out_of_stock', 'nothing in this group went through'); // rolls back the claims; every item has its own answer
+      // 6. Codes for the group.
+      const codes = new Map<string, { code: string; expiresAt: Date | null }>();
+      if (pool) {
+        const got = await assignPoolCodes(tx, clubId, reward.id, done.map((d, k) => ({ codeId: reserved[k]!, memberId: items[d.i]!.p.memberId, redemptionId: d.id })), now, validUntil);
+        for (const [id, c] of got) codes.set(id, c);
+        if (codes.size !== done.length) throw new Error(`reserved codes of ${reward.id} were taken under their lock`);
+      } else if (usesCodes(reward.type)) {
+        let want = done;
+        for (let attempt = 0; attempt < 8 && want.length; attempt++) {
+          const drawn = new Set<string>();
+          const rows = want.map((d) => {
+            let code: string;
+            do code = codeFromPattern(config.codes!.pattern!, randomBytes(64));
+            while (drawn.has(code));
+            drawn.add(code);
+            return { id: newId('cpn'), code, memberId: items[d.i]!.p.memberId, redemptionId: d.id };
+          });
+          const fresh = await insertIssuedCodes(tx, clubId, reward.id, rows, now, validUntil);
+          rows.forEach((row) => fresh.has(row.code) && codes.set(row.redemptionId, { code: row.code, expiresAt: validUntil }));
+          want = want.filter((d) => !codes.has(d.id));
         }
-        if (reward.type === 'partner_voucher' && (config.settlementRials ?? 0) > 0) await this.postSettlement(tx, clubId, config.partnerId!, config.settlementRials!, { redemptionId: id }, ctx.actor);
-        if (reward.type === 'draw_ticket') {
-          const t = await this.drawHook!(tx, { clubId, memberId, festivalId: config.festivalId ?? null, tickets: quantity, redemptionId: id });
-          if (!t.ok) return t;
-        }
-        if (reward.type === 'digital') {
-          await enqueueWebhook(tx, clubId, {
-            purpose: FULFILMENT_PURPOSE,
-            event: 'reward.fulfilment_requested',
-            data: { redemptionId: id, rewardId: reward.id, memberId, mobile: m.value.mobile, fulfilment: config.fulfilment ?? {}, title: { fa: reward.title_fa, en: reward.title_en } },
-            callback: DIGITAL_CALLBACK,
-            context: { redemptionId: id },
-          }, now);
-        }
-        await audit(tx, { clubId, actor: ctx.actor, action: 'redemption.created', target: id, after: { rewardId: reward.id, bundleId: bundle?.id ?? null, memberId, points, copay, status }, requestId: ctx.requestId });
-        await enqueue(tx, [{ clubId, topic: 'reward.redeemed', payload: { redemptionId: id, rewardId: reward.id, memberId, type: reward.type, points, status } }]);
-        return ok(this.view(row));
+        if (want.length) throw new Error(`pattern ${config.codes?.pattern} is exhausted`);
+      }
+      // 7. The redemptions, one statement.
+      const rows = (await tx
+        .insertInto('redemptions')
+        .values(done.map((d) => {
+          const { p, ctx } = items[d.i]!;
+          const code = codes.get(d.id) ?? null;
+          return {
+            id: d.id, club_id: clubId, member_id: p.memberId, reward_id: p.reward.id, bundle_id: p.bundle?.id ?? null, type: p.reward.type, status: p.deferred ? 'pending' : 'fulfilled',
+            fulfilment: p.reward.type === 'product' ? 'ordered' : null, points: p.points, copay_rials: p.copay, quantity: p.quantity, nth: d.nth,
+            hold_id: d.hold?.id ?? null, copay_hold_id: d.copayHoldId, code: code?.code ?? null, code_expires_at: code?.expiresAt ?? null,
+            delivery: p.input.delivery ? JSON.stringify(p.input.delivery) : null, detail: JSON.stringify(d.detail), actor: ctx.actor, created_at: now, updated_at: now,
+          };
+        }))
+        .returningAll()
+        .execute()) as RedemptionRow[];
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      // 8. What the type posts, for the whole group at once.
+      const wallet = done.filter((d) => items[d.i]!.p.reward.type === 'wallet_credit');
+      if (wallet.length) {
+        await this.d.ledger.credit(tx, clubId, wallet.map((d) => {
+          const { p, ctx } = items[d.i]!;
+          return {
+            memberId: p.memberId, unit: 'rials' as const, amount: d.detail.walletRials as number, kind: 'convert' as const, source: SYSTEM.conversion,
+            availableAt: now, expiresAt: null, memo: `reward ${p.reward.id}`, actor: ctx.actor, meta: { redemptionId: d.id, points: p.points, rateRials: d.detail.rateRials },
+          };
+        }));
+      }
+      const settled = done.filter((d) => items[d.i]!.p.reward.type === 'partner_voucher' && (items[d.i]!.p.config.settlementRials ?? 0) > 0);
+      if (settled.length) await this.d.ledger.post(tx, settled.map((d) => this.settlementEntry(clubId, items[d.i]!.p.config.partnerId!, items[d.i]!.p.config.settlementRials!, { redemptionId: d.id }, items[d.i]!.ctx.actor)));
+      for (const d of done) {
+        const { p } = items[d.i]!;
+        if (p.reward.type !== 'digital') continue;
+        await enqueueWebhook(tx, clubId, {
+          purpose: FULFILMENT_PURPOSE,
+          event: 'reward.fulfilment_requested',
+          data: { redemptionId: d.id, rewardId: p.reward.id, memberId: p.memberId, mobile: p.member.mobile, fulfilment: p.config.fulfilment ?? {}, title: { fa: p.reward.title_fa, en: p.reward.title_en } },
+          callback: DIGITAL_CALLBACK,
+          context: { redemptionId: d.id },
+        }, now);
+      }
+      // 9. Audit and outbox, one statement each.
+      await tx.insertInto('audit_log').values(done.map((d) => {
+        const { p, ctx } = items[d.i]!;
+        const row = byId.get(d.id)!;
+        return {
+          club_id: clubId, actor: ctx.actor, action: 'redemption.created', target: d.id, before: null, request_id: ctx.requestId ?? null,
+          after: JSON.stringify({ rewardId: p.reward.id, bundleId: p.bundle?.id ?? null, memberId: p.memberId, points: p.points, copay: p.copay, status: row.status }),
+        };
+      })).execute();
+      await enqueue(tx, done.map((d) => {
+        const { p } = items[d.i]!;
+        return { clubId, topic: 'reward.redeemed', payload: { redemptionId: d.id, rewardId: p.reward.id, memberId: p.memberId, type: p.reward.type, points: p.points, status: byId.get(d.id)!.status } };
+      }));
+      for (const d of done) out[d.i] = ok(this.view(byId.get(d.id)!));
+      // 10. Keys: responses of the successes stored, claims of the failures dropped.
+      const stored: { key: string; response: unknown }[] = [];
+      const dropped: string[] = [];
+      for (const i of fresh) {
+        const c = requests[i]!.ctx.idempotency;
+        if (!c) continue;
+        const o = out[i]!;
+        if (o.ok) stored.push({ key: c.key, response: o.value });
+        else dropped.push(c.key);
+      }
+      await settleKeys(tx, clubId, 201, stored, dropped);
+      // 11. Stock last, for the group: the reward's row stays locked only until this commit.
+      if (reward.stock !== null && !(await takeStock(tx, clubId, reward.id, done.length))) {
+        if (stockLeft !== null) throw new Error(`stock of ${reward.id} moved under its lock`);
+        throw new StockShort();
+      }
+      return ok(done.length);
+    });
+    // A failed transaction: every item already has its own answer (all failed), or — alone — the failure is the answer.
+    if (!r.ok && n === 1 && !out[0]) out[0] = r as Result<RedemptionView>;
+    // The group has committed: nothing below may throw (the batcher would redo committed items).
+    for (const i of later) {
+      try {
+        out[i] = (await this.redeemBatch([requests[i]!]))[0]!;
+      } catch {
+        out[i] = fail('internal_error', 'the repeated request could not be answered; retry it with the same Idempotency-Key');
       }
     }
+    return out.map((o) => o ?? fail('reward_out_of_stock'));
   }
 
   private async captureAll(tx: Tx, clubId: string, row: RedemptionRow, lctx: { actor: string; requestId?: string }): Promise<Result<true>> {
@@ -552,14 +723,18 @@ export class RewardService {
 
   /** The club owes the partner: a balanced rial entry between two system accounts. */
   private async postSettlement(tx: Tx, clubId: string, partnerId: string, rials: number, meta: Record<string, unknown>, actor: string) {
-    await this.d.ledger.post(tx, [{
+    await this.d.ledger.post(tx, [this.settlementEntry(clubId, partnerId, rials, meta, actor)]);
+  }
+
+  private settlementEntry(clubId: string, partnerId: string, rials: number, meta: Record<string, unknown>, actor: string): EntryDraft {
+    return {
       id: newId('jnl'), clubId, kind: 'adjust', memberId: null, actor, memo: 'partner settlement', meta: { partnerId, ...meta },
       lines: [
         { account: 'system:partner-settlement', memberId: null, unit: 'rials', amount: -rials },
         { account: `partner:${partnerId}`, memberId: null, unit: 'rials', amount: rials },
       ],
       lots: [],
-    }]);
+    };
   }
 
   private view(r: RedemptionRow): RedemptionView {

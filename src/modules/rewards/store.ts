@@ -1,7 +1,8 @@
 /**
- * The rewards module's SQL. Every query filters by club_id. Lock order in a redemption:
- * the member's balance rows (taken by the ledger), then the reward's stock row, then a
- * coupon code (SKIP LOCKED) — never the other way round.
+ * The rewards module's SQL. Every query filters by club_id. Lock order in a redemption
+ * group: the members' advisory locks (sorted), [the stock row, when the group runs with it
+ * locked up front near sell-out], the members' balance rows (taken by the ledger, in member
+ * order), then the reward's stock row, then coupon codes (SKIP LOCKED: never waits).
  */
 import { sql } from 'kysely';
 import type { Executor } from '../../platform/db.js';
@@ -71,8 +72,8 @@ export async function listRewards(db: Executor, clubId: string, opts: { status?:
 }
 
 /**
- * Takes one unit of stock, or reports none left: a conditional UPDATE, so concurrent
- * redemptions queue on the row and each re-checks `stock > 0` after the one before commits.
+ * Takes n units of stock, or reports not enough left: a conditional UPDATE, so concurrent
+ * groups queue on the row and each re-checks `stock >= n` after the one before commits.
  */
 export async function takeStock(tx: Executor, clubId: string, rewardId: string, n = 1): Promise<boolean> {
   const r = await sql`update rewards set stock = stock - ${n} where club_id = ${clubId} and id = ${rewardId} and stock >= ${n} returning stock`.execute(tx);
@@ -88,33 +89,6 @@ export async function lockStock(tx: Executor, clubId: string, rewardId: string):
 
 export async function giveBackStock(tx: Executor, clubId: string, rewardId: string, n = 1): Promise<void> {
   await sql`update rewards set stock = stock + ${n} where club_id = ${clubId} and id = ${rewardId} and stock is not null`.execute(tx);
-}
-
-/** Times this member took the reward (or the bundle) in [start, ∞) and ever, counting live redemptions only. */
-export async function takenCounts(tx: Executor, clubId: string, memberId: string, rewardId: string, periodStart: Date | null): Promise<{ inPeriod: number; ever: number }> {
-  const r = await sql<{ in_period: number; ever: number }>`
-    select count(*) filter (where ${periodStart === null ? sql`true` : sql`created_at >= ${periodStart}`})::int as in_period, count(*)::int as ever
-    from redemptions where club_id = ${clubId} and member_id = ${memberId} and (reward_id = ${rewardId} or bundle_id = ${rewardId}) and status in ('pending', 'fulfilled')`.execute(tx);
-  return { inPeriod: Number(r.rows[0]?.in_period ?? 0), ever: Number(r.rows[0]?.ever ?? 0) };
-}
-
-/** Gives out one pooled code: the first free one nobody else is claiming right now. */
-export async function claimPooledCode(tx: Executor, clubId: string, rewardId: string, a: { memberId: string; redemptionId: string; now: Date; expiresAt: Date | null }): Promise<{ code: string; expiresAt: Date | null } | null> {
-  const r = await sql<{ code: string; expires_at: Date | null }>`
-    update coupon_codes set status = 'assigned', member_id = ${a.memberId}, redemption_id = ${a.redemptionId}, assigned_at = ${a.now},
-      expires_at = case when expires_at is null then ${a.expiresAt}::timestamptz when ${a.expiresAt}::timestamptz is null then expires_at else least(expires_at, ${a.expiresAt}::timestamptz) end
-    where id = (select id from coupon_codes where club_id = ${clubId} and reward_id = ${rewardId} and status = 'available'
-                order by id limit 1 for update skip locked)
-    returning code, expires_at`.execute(tx);
-  const row = r.rows[0];
-  return row ? { code: row.code, expiresAt: date(row.expires_at) } : null;
-}
-
-export async function insertIssuedCode(tx: Executor, row: { id: string; clubId: string; rewardId: string; code: string; memberId: string; redemptionId: string; now: Date; expiresAt: Date | null }): Promise<boolean> {
-  const r = await sql`insert into coupon_codes (id, club_id, reward_id, code, status, member_id, redemption_id, assigned_at, expires_at)
-    values (${row.id}, ${row.clubId}, ${row.rewardId}, ${row.code}, 'assigned', ${row.memberId}, ${row.redemptionId}, ${row.now}, ${row.expiresAt})
-    on conflict (club_id, code) do nothing returning id`.execute(tx);
-  return r.rows.length === 1;
 }
 
 /** Adds codes to a reward's pool; duplicates (in the club) are skipped. Returns how many were new. */
@@ -205,4 +179,104 @@ export async function takenPerMember(db: Executor, clubId: string, rewardId: str
   const users = await sql<{ n: number }>`
     select count(distinct member_id)::int as n from redemptions where club_id = ${clubId} and status in ('pending', 'fulfilled')`.execute(db);
   return { counts: counts.rows.map((r) => Number(r.n)), catalogueUsers: Number(users.rows[0]?.n ?? 0) };
+}
+
+// ------------------------------------------------------------------------- set-based, for a group of redemptions
+
+/**
+ * Claims a group's Idempotency-Keys in one statement (the platform's claimKey, set-based).
+ * A key another transaction is claiming right now makes this wait for it, then read its
+ * committed response. Returns, per key, 'new' or what was stored before.
+ */
+export async function claimKeys(tx: Executor, clubId: string, claims: { key: string; requestHash: string }[]): Promise<Map<string, { state: 'new' } | { state: 'replay'; response: unknown } | { state: 'conflict' }>> {
+  const out = new Map<string, { state: 'new' } | { state: 'replay'; response: unknown } | { state: 'conflict' }>();
+  if (!claims.length) return out;
+  const ins = await sql<{ key: string }>`
+    insert into idempotency_keys (club_id, key, request_hash)
+    select ${clubId}, k, h from unnest(${claims.map((c) => c.key)}::text[], ${claims.map((c) => c.requestHash)}::text[]) as x(k, h)
+    on conflict (club_id, key) do nothing returning key`.execute(tx);
+  for (const r of ins.rows) out.set(r.key, { state: 'new' });
+  const seen = claims.filter((c) => !out.has(c.key));
+  if (seen.length) {
+    const rows = await sql<{ key: string; request_hash: string; response: unknown }>`
+      select key, request_hash, response from idempotency_keys where club_id = ${clubId} and key = any(${seen.map((c) => c.key)}::text[])`.execute(tx);
+    const byKey = new Map(rows.rows.map((r) => [r.key, r]));
+    for (const c of seen) {
+      const r = byKey.get(c.key);
+      if (!r) throw new Error(`idempotency key ${c.key} neither inserted nor found`);
+      out.set(c.key, r.request_hash === c.requestHash ? { state: 'replay', response: typeof r.response === 'string' ? JSON.parse(r.response) : r.response } : { state: 'conflict' });
+    }
+  }
+  return out;
+}
+
+/** Stores the successful responses of a group's new keys and drops the claims of its failures, in one statement. */
+export async function settleKeys(tx: Executor, clubId: string, status: number, stored: { key: string; response: unknown }[], dropped: string[]): Promise<void> {
+  if (!stored.length && !dropped.length) return;
+  await sql`with s as (
+      update idempotency_keys k set status_code = ${status}, response = x.r::jsonb
+      from unnest(${stored.map((s) => s.key)}::text[], ${stored.map((s) => JSON.stringify(s.response))}::text[]) as x(k, r)
+      where k.club_id = ${clubId} and k.key = x.k returning 1
+    ), d as (
+      delete from idempotency_keys where club_id = ${clubId} and key = any(${dropped}::text[]) returning 1
+    ) select (select count(*) from s) as s, (select count(*) from d) as d`.execute(tx);
+}
+
+/**
+ * Serialises redemptions per member (limits are counted under this lock): one advisory
+ * transaction lock per member, taken in a fixed order. Every redemption takes it before the
+ * ledger locks the member's balance rows.
+ */
+export async function lockMembers(tx: Executor, clubId: string, memberIds: string[]): Promise<void> {
+  const keys = [...new Set(memberIds)].map((m) => `${clubId}:${m}`);
+  if (!keys.length) return;
+  await sql`select count(pg_advisory_xact_lock(h)) from (select distinct hashtext(k) as h from unnest(${keys}::text[]) as x(k) order by 1) s`.execute(tx);
+}
+
+/** takenCounts for many (member, reward-or-bundle, period start) at once, in input order. */
+export async function takenCountsMany(tx: Executor, clubId: string, asks: { memberId: string; rewardId: string; periodStart: Date | null }[]): Promise<{ inPeriod: number; ever: number }[]> {
+  if (!asks.length) return [];
+  // LATERAL: one index probe (redemptions_member) per asked member, never a scan of the table.
+  const r = await sql<{ i: number; in_period: number; ever: number }>`
+    select x.i, c.in_period, c.ever
+    from unnest(${asks.map((a) => a.memberId)}::text[], ${asks.map((a) => a.rewardId)}::text[], ${asks.map((a) => a.periodStart?.toISOString() ?? null)}::text[]) with ordinality as x(m, p, ps, i)
+    cross join lateral (
+      select count(*) filter (where x.ps is null or r.created_at >= x.ps::timestamptz)::int as in_period, count(*)::int as ever
+      from redemptions r
+      where r.club_id = ${clubId} and r.member_id = x.m and (r.reward_id = x.p or r.bundle_id = x.p) and r.status in ('pending', 'fulfilled')
+    ) c`.execute(tx);
+  const byI = new Map(r.rows.map((x) => [Number(x.i), x]));
+  return asks.map((_, i) => ({ inPeriod: Number(byI.get(i + 1)?.in_period ?? 0), ever: Number(byI.get(i + 1)?.ever ?? 0) }));
+}
+
+/** Locks up to n free pooled codes nobody else is claiming right now (SKIP LOCKED); returns their ids. */
+export async function reservePoolCodes(tx: Executor, clubId: string, rewardId: string, n: number): Promise<string[]> {
+  if (n <= 0) return [];
+  const r = await sql<{ id: string }>`select id from coupon_codes where club_id = ${clubId} and reward_id = ${rewardId} and status = 'available'
+    order by id limit ${n} for update skip locked`.execute(tx);
+  return r.rows.map((x) => x.id);
+}
+
+/** Gives reserved pooled codes to their redemptions (expiry: the earlier of the code's own and validUntil). */
+export async function assignPoolCodes(tx: Executor, clubId: string, rewardId: string, a: { codeId: string; memberId: string; redemptionId: string }[], now: Date, validUntil: Date | null): Promise<Map<string, { code: string; expiresAt: Date | null }>> {
+  if (!a.length) return new Map();
+  const until = validUntil?.toISOString() ?? null;
+  const r = await sql<{ redemption_id: string; code: string; expires_at: Date | null }>`
+    update coupon_codes c set status = 'assigned', member_id = x.m, redemption_id = x.r, assigned_at = ${now},
+      expires_at = case when c.expires_at is null then ${until}::timestamptz when ${until}::timestamptz is null then c.expires_at else least(c.expires_at, ${until}::timestamptz) end
+    from unnest(${a.map((x) => x.codeId)}::text[], ${a.map((x) => x.memberId)}::text[], ${a.map((x) => x.redemptionId)}::text[]) as x(id, m, r)
+    where c.club_id = ${clubId} and c.reward_id = ${rewardId} and c.id = x.id and c.status = 'available'
+    returning c.redemption_id, c.code, c.expires_at`.execute(tx);
+  return new Map(r.rows.map((x) => [x.redemption_id, { code: x.code, expiresAt: date(x.expires_at) }]));
+}
+
+/** Inserts generated codes; returns the codes that were new (a clash is skipped, to be drawn again). */
+export async function insertIssuedCodes(tx: Executor, clubId: string, rewardId: string, rows: { id: string; code: string; memberId: string; redemptionId: string }[], now: Date, expiresAt: Date | null): Promise<Set<string>> {
+  if (!rows.length) return new Set();
+  const r = await sql<{ code: string }>`
+    insert into coupon_codes (id, club_id, reward_id, code, status, member_id, redemption_id, assigned_at, expires_at)
+    select id, ${clubId}, ${rewardId}, code, 'assigned', m, r, ${now}, ${expiresAt?.toISOString() ?? null}::timestamptz
+    from unnest(${rows.map((x) => x.id)}::text[], ${rows.map((x) => x.code)}::text[], ${rows.map((x) => x.memberId)}::text[], ${rows.map((x) => x.redemptionId)}::text[]) as x(id, code, m, r)
+    on conflict (club_id, code) do nothing returning code`.execute(tx);
+  return new Set(r.rows.map((x) => x.code));
 }
