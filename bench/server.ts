@@ -1,5 +1,6 @@
 /**
- * The real Vafa server as a child process (`node --import tsx src/main.ts`), its memory
+ * The real Vafa server as a child process, started as `npm start` starts it (package.json's
+ * "start": the bundle built from src/, see scripts/server-build.mjs), its memory
  * sampled every 100 ms from /proc/<pid>/status, stopped with SIGTERM (graceful shutdown,
  * which also lets --cpu-prof write its profile).
  */
@@ -10,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { procMemMb } from './machine.js';
+import { build, staleReason } from '../scripts/server-build.mjs';
 import { BENCH_SECRET } from './seed.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -126,11 +128,16 @@ export class MemorySampler {
 
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const port = await freePort();
-  const args = ['--import', 'tsx'];
+  // Build now if src/ changed, so the timed start is a start, not a build.
+  if (staleReason('main')) await build(['main']);
+  const args: string[] = [];
+  // Preloads are TypeScript: they need tsx's loader. Patches reach into src/ modules, so
+  // with them the server runs src/ through tsx too (the bundle holds its own copies).
+  if (o.sqlTraceFile || o.imports?.length) args.push('--import', 'tsx');
   if (o.cpuProfDir) args.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`);
   if (o.sqlTraceFile) args.push('--import', pathToFileURL(path.join(ROOT, 'bench/sql-trace.ts')).href);
   for (const m of o.imports ?? []) args.push('--import', pathToFileURL(path.resolve(ROOT, m)).href);
-  args.push(path.join(ROOT, 'src/main.ts'));
+  args.push(...npmStartArgs());
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(port),
@@ -141,6 +148,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     VAFA_SECRET: BENCH_SECRET,
     NODE_ENV: 'production',
     ...(o.sqlTraceFile ? { VAFA_BENCH_SQL_TRACE: o.sqlTraceFile } : {}),
+    ...(o.imports?.length ? { VAFA_FROM_SOURCE: '1' } : {}),
     ...(o.extraEnv ?? {}),
   };
   if (o.engine === 'postgres') env.DATABASE_URL = o.databaseUrl;
@@ -219,6 +227,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       return code;
     },
   };
+}
+
+/** package.json's "start" script ("node <args>") as node arguments: what `npm start` runs. */
+export function npmStartArgs(): string[] {
+  const start: string = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start;
+  const [cmd, ...rest] = start.trim().split(/\s+/);
+  if (cmd !== 'node') throw new Error(`bench/server.ts expects "start": "node …" in package.json, found "${start}"`);
+  return rest.map((a) => (a.startsWith('-') ? a : path.resolve(ROOT, a)));
 }
 
 function probe(url: string): Promise<number> {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The `vafa` command. TypeScript sources run through tsx's loader (no build step).
-import { register } from 'tsx/esm/api';
+// The `vafa` command: the CLI bundled from src/ (dist/server/cli.js), rebuilt first if src/
+// changed since the last build, or run from src/ through tsx; see scripts/server-build.mjs.
+import { launch } from '../scripts/server-build.mjs';
 
-register();
-await import('../src/cli/main.ts');
+await launch('cli');

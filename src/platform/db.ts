@@ -88,10 +88,23 @@ class PglitePool {
   }
 }
 
+/**
+ * PGlite's postgres lives in the process's WebAssembly heap, and its shared buffers are
+ * resident from the start: initdb's default of 128 MB grows the heap past its 128 MB floor
+ * to ~190 MB. 64 MB keeps it at the floor: with the bundled `npm start`, peak RSS under
+ * `npm run bench -- --only single,closed,batch --engines pglite` went from 610 MB (tsx,
+ * 128 MB) to 470 MB; pages that don't fit are read back from the OS page cache (batch CPU
+ * per event within the bench's noise; 32 MB took ~1.7× in one run). Durability is untouched: WAL and data
+ * files are written as before (PGlite's own defaults, incl. its -F, are kept as they are).
+ * Also applies to the throw-away instance PGlite starts for initdb on a new data folder.
+ */
+const PGLITE_SETTINGS = ['shared_buffers=64MB'];
+
 export async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<Database> {
   const pglite = new PGlite({
     ...(dataDir ? { dataDir } : {}),
     ...(loadDataDir ? { loadDataDir } : {}),
+    startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS.flatMap((s) => ['-c', s])],
     parsers: {
       [pgliteTypes.INT8]: (v: string) => Number(v),
       [pgliteTypes.NUMERIC]: (v: string) => Number(v),
