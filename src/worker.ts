@@ -2,38 +2,169 @@
  * Background work in the same process: outbox delivery, points expiry, stale holds.
  * Several processes may run it: outbox rows are claimed with FOR UPDATE SKIP LOCKED and
  * expiry locks balance rows in a fixed order.
+ *
+ * Outbox delivery goes by batches (claim, handle, one mark: see platform/outbox.ts) and is
+ * paced so that notifications never starve ingestion, which shares the database (on PGlite
+ * its one connection) and, in `npm start`, the process:
+ *  - nothing due: sleep `intervalMs`;
+ *  - a full batch (a backlog): go again soon, but after a pause of at least
+ *    work × (1 − share) / share, so the loop spends at most `share` of the wall time
+ *    delivering (`share` ½: sleep as long as the batch took);
+ *  - while the event path is busy (events being committed, or the event loop loaded) the
+ *    share drops to `busyShare` and the batch shrinks (halving down to `minBatchSize`); it
+ *    grows back (doubling up to `batchSize`) once ingestion is quiet.
  */
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Db } from './platform/db.js';
 import type { Clock } from './platform/clock.js';
-import { dispatchDue } from './platform/outbox.js';
+import { dispatchBatch, type BatchHandler, type ClaimedMessage } from './platform/outbox.js';
 import type { Services } from './app.js';
 
 export interface WorkerOptions {
+  /** Sleep when nothing is due (ms). */
   intervalMs?: number;
+  /** Messages per outbox batch when ingestion is quiet. */
+  batchSize?: number;
+  /** Smallest batch while ingestion is busy. */
+  minBatchSize?: number;
+  /** Largest share of wall time the delivery loop may work through a backlog (0–1]. */
+  share?: number;
+  /** The same while the event path is busy. */
+  busyShare?: number;
+  /** Shortest pause between two batches of a backlog (ms): the loop always yields. */
+  minPauseMs?: number;
+  /** Expiry, stale holds and daily jobs run at most this often (ms). */
+  jobsEveryMs?: number;
+  /** Outbox lease (ms): after it another process may deliver a claimed message again. */
+  leaseMs?: number;
+  /** Is ingestion busy right now? Default: events committed, or the event loop loaded. */
+  busy?: () => boolean;
+  /** Event-loop utilisation (0–1) above which the default `busy` says yes. */
+  busyUtilization?: number;
+  /** Committed events per second above which the default `busy` says yes. */
+  busyEventsPerSec?: number;
+  /** Injected for tests: how the loop waits, and a monotonic clock in ms. */
+  sleep?: (ms: number) => Promise<void>;
+  monotonicMs?: () => number;
+  /** Told after every outbox batch (tests, metrics). */
+  onBatch?: (b: BatchReport) => void;
+}
+
+export interface BatchReport {
+  claimed: number;
+  sent: number;
+  failed: number;
+  released: number;
+  /** The batch size asked for. */
+  limit: number;
+  busy: boolean;
+  /** How long the batch took, and the pause chosen after it (ms). */
+  workMs: number;
+  pauseMs: number;
+}
+
+/**
+ * The worker's outbox handler. Signed webhooks and reward notices one by one (each decides
+ * whether the message is its own); everything else to the notifier as ONE batch (one member
+ * look-up); then occasion texts. A message failing in one stage goes to no later stage and
+ * is retried as a whole, as before.
+ */
+export function outboxHandler(services: Pick<Services, 'webhooks' | 'rewards' | 'notifier' | 'occasions'>): BatchHandler {
+  return async (batch, ctx) => {
+    const failed = new Map<number, unknown>();
+    const skipped: number[] = [];
+    const started: ClaimedMessage[] = [];
+    const toNotifier: ClaimedMessage[] = [];
+    for (const m of batch) {
+      // Webhook POSTs may take seconds: start none once the batch's budget is spent.
+      if (performance.now() > ctx.deadline) {
+        skipped.push(m.id);
+        continue;
+      }
+      started.push(m);
+      try {
+        if (!(await services.webhooks.handle(m)) && !(await services.rewards.handleOutbox(m))) toNotifier.push(m);
+      } catch (e) {
+        failed.set(m.id, e);
+      }
+    }
+    if (toNotifier.length) for (const [id, e] of await services.notifier.handleMany(toNotifier)) failed.set(id, e);
+    for (const m of started) {
+      if (failed.has(m.id)) continue;
+      try {
+        await services.occasions.deliver(m); // occasion.* messages carry their Persian text
+      } catch (e) {
+        failed.set(m.id, e);
+      }
+    }
+    return { failed, skipped };
+  };
+}
+
+/** Default busy signal: events committed since the last look, or a loaded event loop. */
+function defaultBusy(services: Services, now: () => number, opts: { utilization: number; eventsPerSec: number }): () => boolean {
+  let lastAt = now();
+  // Single events through the group committer (absent: only the event loop tells).
+  const committed = () => (services.events as { groupCommitStats?: { events: number } | null }).groupCommitStats?.events ?? 0;
+  let lastEvents = committed();
+  let lastElu = performance.eventLoopUtilization();
+  return () => {
+    const at = now();
+    const events = committed();
+    const elu = performance.eventLoopUtilization();
+    const utilization = performance.eventLoopUtilization(elu, lastElu).utilization;
+    const rate = at > lastAt ? ((events - lastEvents) * 1000) / (at - lastAt) : 0;
+    lastAt = at;
+    lastEvents = events;
+    lastElu = elu;
+    return rate >= opts.eventsPerSec || utilization >= opts.utilization;
+  };
 }
 
 export function startWorker(db: Db, clock: Clock, services: Services, logger: Logger, opts: WorkerOptions = {}) {
   const interval = opts.intervalMs ?? 1000;
+  const maxBatch = Math.max(1, opts.batchSize ?? 100);
+  const minBatch = Math.max(1, Math.min(maxBatch, opts.minBatchSize ?? 50));
+  const share = Math.min(1, Math.max(0.01, opts.share ?? 0.5));
+  const busyShare = Math.min(share, Math.max(0.01, opts.busyShare ?? 0.25));
+  const minPause = Math.max(0, opts.minPauseMs ?? 2);
+  const jobsEvery = opts.jobsEveryMs ?? 30 * interval;
+  const mono = opts.monotonicMs ?? (() => performance.now());
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()));
+  const busy = opts.busy ?? defaultBusy(services, mono, { utilization: opts.busyUtilization ?? 0.7, eventsPerSec: opts.busyEventsPerSec ?? 20 });
+  const handler = outboxHandler(services);
+
   let stopped = false;
-  let running: Promise<void> = Promise.resolve();
-  let ticks = 0;
-  // A full outbox batch means more are waiting: go again at once instead of sleeping, or
-  // delivery is capped at one batch per interval (100 messages/s) however busy the club.
-  const batch = 100;
-  let backlog = false;
-  const tick = async () => {
-    backlog = false;
+  let running: Promise<number> = Promise.resolve(0);
+  let limit = maxBatch;
+  let jobsAt = -Infinity;
+
+  /** One round: a batch of the outbox, the periodic jobs when due. Returns the pause after it. */
+  const tick = async (): Promise<number> => {
+    let pause = interval;
     try {
-      // Signed webhooks and reward notices first; everything else to the notifier.
-      const sent = await dispatchDue(db, async (m) => {
-        if (!(await services.webhooks.handle(m)) && !(await services.rewards.handleOutbox(m))) await services.notifier.handle(m);
-        await services.occasions.deliver(m); // occasion.* messages carry their Persian text
-      }, clock.now(), batch);
-      backlog = sent.sent + sent.failed >= batch;
-      if (sent.failed) logger.warn(sent, 'outbox: some messages failed, will retry');
-      // Expiry and stale holds are cheaper to check less often.
-      if (ticks++ % 30 === 0) {
+      const isBusy = busy();
+      limit = isBusy ? Math.max(minBatch, Math.floor(limit / 2)) : Math.min(maxBatch, limit * 2);
+      const t0 = mono();
+      const r = await dispatchBatch(db, handler, clock.now(), { limit, ...(opts.leaseMs ? { leaseMs: opts.leaseMs } : {}) });
+      const workMs = Math.max(0, mono() - t0);
+      // A full batch means more are waiting: go again after a pause that caps the loop's
+      // share of the time (not after the idle interval: 100 messages/s would never catch up).
+      if (r.claimed >= limit) {
+        const s = isBusy ? busyShare : share;
+        pause = Math.min(interval, Math.max(minPause, (workMs * (1 - s)) / s));
+      }
+      if (r.failed) logger.warn(r, 'outbox: some messages failed, will retry');
+      opts.onBatch?.({ ...r, limit, busy: isBusy, workMs, pauseMs: pause });
+    } catch (e) {
+      logger.error({ err: e }, 'worker: outbox delivery failed');
+    }
+    try {
+      // Expiry and stale holds are cheaper to check less often (by time, not by batch: a
+      // backlog must not make them run every few milliseconds).
+      if (mono() - jobsAt >= jobsEvery) {
+        jobsAt = mono();
         const exp = await services.ledger.expireDue();
         if (exp.points) logger.info(exp, 'points expired');
         const holds = await services.ledger.expireHolds();
@@ -49,12 +180,13 @@ export function startWorker(db: Db, clock: Clock, services: Services, logger: Lo
     } catch (e) {
       logger.error({ err: e }, 'worker tick failed');
     }
+    return pause;
   };
   const loop = async () => {
     while (!stopped) {
       running = tick();
-      await running;
-      if (!backlog) await new Promise((r) => setTimeout(r, interval).unref());
+      const pause = await running;
+      if (!stopped) await sleep(pause);
     }
   };
   void loop();
