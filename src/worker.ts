@@ -106,7 +106,7 @@ export function outboxHandler(services: Pick<Services, 'webhooks' | 'rewards' | 
 function defaultBusy(services: Services, now: () => number, opts: { utilization: number; eventsPerSec: number }): () => boolean {
   let lastAt = now();
   // Single events through the group committer (absent: only the event loop tells).
-  const committed = () => (services.events as { groupCommitStats?: { events: number } | null }).groupCommitStats?.events ?? 0;
+  const committed = () => services.events.groupCommitStats?.events ?? 0;
   let lastEvents = committed();
   let lastElu = performance.eventLoopUtilization();
   return () => {
