@@ -23,17 +23,10 @@ export interface OutboxMessage {
 
 export async function enqueue(db: Executor, messages: OutboxMessage[]): Promise<void> {
   if (messages.length === 0) return;
-  await db
-    .insertInto('outbox')
-    .values(
-      messages.map((m) => ({
-        club_id: m.clubId,
-        topic: m.topic,
-        payload: JSON.stringify(m.payload),
-        ...(m.availableAt ? { available_at: m.availableAt } : {}),
-      })),
-    )
-    .execute();
+  // One JSON parameter, not three per message (a batch of 1000 events enqueues 1000).
+  const rows = messages.map((m) => ({ c: m.clubId, t: m.topic, p: m.payload, a: m.availableAt?.toISOString() ?? null }));
+  await sql`insert into outbox (club_id, topic, payload, available_at)
+    select c, t, p, coalesce(a, now()) from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(c text, t text, p jsonb, a timestamptz)`.execute(db);
 }
 
 export interface ClaimedMessage {
