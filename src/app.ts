@@ -17,13 +17,13 @@ import { MemberService, memberRoutes } from './modules/members/index.js';
 import { LedgerService, ledgerRoutes } from './modules/ledger/index.js';
 import { EventService, eventRoutes } from './modules/events/index.js';
 import { Notifier } from './modules/messaging/index.js';
-import { RewardService, rewardRoutes } from './modules/rewards/index.js';
+import { RewardService, rewardRoutes, burnsRefundHook } from './modules/rewards/index.js';
 import { WebhookSender } from './platform/webhooks.js';
-import { RulesService, ruleRoutes, activitySums, lastActiveDays } from './modules/rules/index.js';
+import { RulesService, ruleRoutes, activitySums, lastActiveDays, rulesRefundHook, reopenReferral, storedEvent } from './modules/rules/index.js';
 import { TierService, tierRoutes } from './modules/tiers/index.js';
-import { ReferralService, referralRoutes } from './modules/referrals/index.js';
+import { ReferralService, referralRoutes, referralRefundHook } from './modules/referrals/index.js';
 import { OccasionService, occasionRoutes } from './modules/occasions/index.js';
-import { FestivalService, festivalRoutes } from './modules/festivals/index.js';
+import { FestivalService, festivalRoutes, festivalRefundHook } from './modules/festivals/index.js';
 import { GameService, gameRoutes } from './modules/gamification/index.js';
 import { AnalyticsService, analyticsRoutes } from './modules/analytics/index.js';
 import { serveWeb } from './platform/http/web.js';
@@ -93,6 +93,11 @@ export function buildServices(deps: Omit<AppDeps, 'web'>): Services {
   });
   const games = new GameService(db, deps.clock);
   events.setEarn(games.composeEarn(festivals.composeEarn(rules.earn)));
+  // A refund undoes what its purchase caused, in the refund's transaction (docs/ARCHITECTURE.md, Refunds).
+  events.onRefund(festivalRefundHook({ ledger, purchaseOf: storedEvent }));
+  events.onRefund(referralRefundHook({ ledger, settings: (tx, clubId) => referrals.loadSettings(tx, clubId), reopened: reopenReferral }));
+  events.onRefund(rulesRefundHook(ledger));
+  events.onRefund(burnsRefundHook(rewards));
   rewards.setDrawTicketHook(festivals.drawTicketHook);
   events.setValidate(rules.validateEvents);
   const occasions = new OccasionService(db, deps.clock, clubs, ledger, deps.sms);
@@ -137,7 +142,7 @@ export async function buildApp(deps: AppDeps): Promise<Vafa> {
   analyticsRoutes(app, new AnalyticsService(db, deps.clock), clubs);
   ruleRoutes(app, services.rules, clubs);
   tierRoutes(app, services.tiers, clubs, members);
-  referralRoutes(app, services.referrals, members);
+  referralRoutes(app, services.referrals, members, { clubs, clock: deps.clock });
   occasionRoutes(app, services.occasions, clubs);
   festivalRoutes(app, { festivals: services.festivals, clubs, members });
   gameRoutes(app, services.games, clubs);

@@ -3,3 +3,4 @@ export { festivalRoutes } from './routes.js';
 export { composeFestivalEarn, type FestivalSource } from './earn.js';
 export { DrawCreateSchema, FestivalCreateSchema, unitOf as festivalUnit, type DrawCreate, type Festival, type FestivalCreate } from './domain.js';
 export { verifyDraw, drawWinners, commitment, entriesDigest, DRAW_FORMAT, type PublishedDraw, type DrawVerification } from './draw.js';
+export { festivalRefundHook, type FestivalRefundDeps } from './refund.js';

@@ -1,4 +1,4 @@
 export { LedgerService, type Credit, type MemberGuard, type Ctx as LedgerCtx, type BalanceView, type HoldView } from './service.js';
 export { ledgerRoutes } from './routes.js';
 export { verifyLedger, type VerifyReport } from './verify.js';
-export { SYSTEM, isUnit, type Unit, type EntryDraft, type Allocation } from './domain.js';
+export { SYSTEM, isUnit, reversalTarget, type Unit, type EntryDraft, type Allocation } from './domain.js';

@@ -5,7 +5,7 @@
  * transaction (the event path).
  */
 import { sql } from 'kysely';
-import type { Db, Tx } from '../../platform/db.js';
+import type { Db, Executor, Tx } from '../../platform/db.js';
 import { inTx } from '../../platform/db.js';
 import { audit } from '../../platform/audit.js';
 import type { Clock } from '../../platform/clock.js';
@@ -134,15 +134,22 @@ export class LedgerService {
    */
   async reverseForRefund(tx: Tx, r: { clubId: string; memberId: string; purchaseEventId: string; refundEventId: string; purchaseRials: number; refundRials: number; unit?: Unit }): Promise<{ points: number; unrecovered: number; entryId: string | null }> {
     const unit = r.unit ?? 'points';
-    await lockBalances(tx, r.clubId, [{ memberId: r.memberId, unit }]);
+    // Lock every unit this purchase earned in (member, unit) order at once: refund hooks reverse
+    // the other units (festival scores, which sort before 'points') later in this transaction.
+    const units = (await sql<{ unit: string }>`select distinct unit from lots where club_id = ${r.clubId} and event_id = ${r.purchaseEventId} and member_id = ${r.memberId}`.execute(tx)).rows.map((x) => x.unit as Unit);
+    await lockBalances(tx, r.clubId, [{ memberId: r.memberId, unit }, ...units.map((u) => ({ memberId: r.memberId, unit: u }))]);
     const earned = Number(
       (await sql<{ s: number }>`select coalesce(sum(amount), 0)::bigint as s from lots where club_id = ${r.clubId} and event_id = ${r.purchaseEventId} and unit = ${unit}`.execute(tx)).rows[0]?.s ?? 0,
     );
     const before = (
+      // Per unit: a refund reverses club points and, through refund hooks, festival scores, each
+      // its own 'reverse' entry on the refund event (entries before `unit` was recorded are points).
       await sql<{ rials: number; targeted: number }>`
         select coalesce(sum(ev.amount_rials), 0)::bigint as rials,
-               coalesce(sum((je.meta->>'target')::bigint), 0)::bigint as targeted
-        from events ev left join journal_entries je on je.club_id = ev.club_id and je.event_id = ev.id and je.kind = 'reverse'
+               coalesce(sum((select sum((je.meta->>'target')::bigint) from journal_entries je
+                             where je.club_id = ev.club_id and je.event_id = ev.id and je.kind = 'reverse'
+                               and coalesce(je.meta->>'unit', 'points') = ${unit})), 0)::bigint as targeted
+        from events ev
         where ev.club_id = ${r.clubId} and ev.refund_of = ${r.purchaseEventId} and ev.id <> ${r.refundEventId}`.execute(tx)
     ).rows[0] ?? { rials: 0, targeted: 0 };
     const target = reversalTarget({ earned, purchaseRials: r.purchaseRials, refundedBeforeRials: Number(before.rials), refundNowRials: r.refundRials, targetedBefore: Number(before.targeted) });
@@ -152,7 +159,7 @@ export class LedgerService {
     const { allocations, shortfall } = allocateReversal(lots, r.purchaseEventId, target, now);
     const taken = target - shortfall;
     const entryId = newId('jnl');
-    const meta = { purchaseEventId: r.purchaseEventId, target, unrecovered: shortfall, allocations };
+    const meta = { purchaseEventId: r.purchaseEventId, unit, target, unrecovered: shortfall, allocations };
     if (taken > 0) {
       await consumeLots(tx, r.clubId, allocations);
       await this.post(tx, [{
@@ -169,6 +176,53 @@ export class LedgerService {
         values (${entryId}, ${r.clubId}, 'reverse', ${r.memberId}, ${r.refundEventId}, ${JSON.stringify(meta)}::jsonb, ${now})`.execute(tx);
     }
     return { points: taken, unrecovered: shortfall, entryId };
+  }
+
+  /**
+   * What one event earned, per member, unit and rule version (sum of its `earn` entries' member
+   * lines): refund hooks read it to undo their share (tier measure, rule usage, festival scores).
+   */
+  async earnedBy(ex: Executor, clubId: string, eventId: string): Promise<{ memberId: string; unit: Unit; ruleVersion: string | null; points: number }[]> {
+    const r = await sql<{ member_id: string; unit: string; rule_version: string | null; points: number }>`
+      select l.member_id, l.unit, j.rule_version, sum(l.amount)::bigint as points
+      from journal_entries j join journal_lines l on l.entry_id = j.id and l.member_id is not null
+      where j.club_id = ${clubId} and j.event_id = ${eventId} and j.kind = 'earn'
+      group by l.member_id, l.unit, j.rule_version`.execute(ex);
+    return r.rows.map((x) => ({ memberId: x.member_id, unit: x.unit as Unit, ruleVersion: x.rule_version, points: Number(x.points) }));
+  }
+
+  /**
+   * Takes back a bonus credited earlier without an event of its own (a referrer's points, voided
+   * because the friend's purchase was refunded): what is left of the lots of the member's `earn`
+   * entries tagged `ruleVersion` whose meta contains `metaContains`, inside the caller's
+   * transaction. One `reverse` entry to system:reversed, never below zero: `unrecovered` is what
+   * was already spent of those lots (pending lots, the referral case, cannot have been). A second
+   * call finds nothing left and posts nothing.
+   */
+  async reverseCreditsInTx(tx: Tx, r: { clubId: string; memberId: string; unit?: Unit; ruleVersion: string; metaContains: Record<string, unknown>; memo?: string; meta?: Record<string, unknown> }): Promise<{ points: number; unrecovered: number; entryId: string | null }> {
+    const unit = r.unit ?? 'points';
+    await lockBalances(tx, r.clubId, [{ memberId: r.memberId, unit }]);
+    const lots = (await sql<{ id: string; amount: number; remaining: number }>`
+      select t.id, t.amount, t.remaining from lots t join journal_entries j on j.club_id = t.club_id and j.id = t.entry_id
+      where t.club_id = ${r.clubId} and t.member_id = ${r.memberId} and t.unit = ${unit} and t.remaining > 0
+        and j.kind = 'earn' and j.rule_version = ${r.ruleVersion} and j.meta @> ${JSON.stringify(r.metaContains)}::jsonb
+      order by t.id for update of t`.execute(tx)).rows.map((x) => ({ id: x.id, amount: Number(x.amount), remaining: Number(x.remaining) }));
+    const points = lots.reduce((s, l) => s + l.remaining, 0);
+    if (points === 0) return { points: 0, unrecovered: 0, entryId: null };
+    const unrecovered = lots.reduce((s, l) => s + l.amount - l.remaining, 0);
+    const allocations: Allocation[] = lots.map((l) => ({ lotId: l.id, amount: l.remaining }));
+    await consumeLots(tx, r.clubId, allocations);
+    const entryId = newId('jnl');
+    await this.post(tx, [{
+      id: entryId, clubId: r.clubId, kind: 'reverse', memberId: r.memberId, memo: r.memo ?? null, ruleVersion: r.ruleVersion,
+      meta: { ...(r.meta ?? {}), unit, unrecovered, allocations },
+      lines: [
+        { account: r.memberId, memberId: r.memberId, unit, amount: -points },
+        { account: SYSTEM.reversed, memberId: null, unit, amount: points },
+      ],
+      lots: [],
+    }]);
+    return { points, unrecovered, entryId };
   }
 
   // ---------------------------------------------------------------- use cases (own tx)

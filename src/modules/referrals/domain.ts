@@ -6,6 +6,7 @@
  * through the purchase's return window (the club's pendingDays).
  */
 import { z } from 'zod';
+import { formatNumber } from '../../platform/persian.js';
 
 export const ReferralSettingsSchema = z
   .object({
@@ -48,4 +49,27 @@ export function cappedReferrerPoints(s: ReferralSettings, usedThisMonth: { count
 export function fingerprintOf(attributes: Record<string, unknown> | undefined): string | null {
   const f = attributes?.deviceFingerprint;
   return typeof f === 'string' && f.length >= 4 && f.length <= 200 ? f : null;
+}
+
+// ───────────────────────────── refunds
+
+/** The reason a referral carries once its qualifying purchase was refunded inside the return window. */
+export const VOIDED_BY_REFUND = 'purchase refunded';
+
+/**
+ * Whether a refund voids the referral its purchase qualified: only inside the return window
+ * (the referrer's points are still pending), and only when what is left of the purchase no
+ * longer qualifies (refunded in full, or below the programme's minimum). After the window the
+ * referrer's points were released for a purchase that stood its return window: they stay.
+ */
+export function voidsReferral(p: { purchaseRials: number; refundedRials: number; minAmountRials: number; refundAt: Date; availableAt: Date | null }): boolean {
+  if (!p.availableAt || p.refundAt.getTime() >= p.availableAt.getTime()) return false;
+  const left = p.purchaseRials - p.refundedRials;
+  return left <= 0 || left < p.minAmountRials;
+}
+
+/** The referrer's notice, a transactional line. */
+export function referralVoidedSms(p: { clubName: string; points: number }): string {
+  const pts = p.points > 0 ? ` و ${formatNumber(p.points, 'fa')} امتیاز معرفی در انتظار شما لغو شد` : '';
+  return `${p.clubName}: خرید دوستی که دعوت کرده بودید مرجوع شد${pts}. با خرید بعدی او، معرفی دوباره حساب می‌شود.`;
 }

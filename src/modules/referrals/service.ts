@@ -14,7 +14,7 @@ import { jalaliMonthRange, zonedParts } from '../../platform/jalali.js';
 import { enqueue, type OutboxMessage } from '../../platform/outbox.js';
 import { fail, ok, type Result } from '../../platform/result.js';
 import { SYSTEM, type LedgerService } from '../ledger/index.js';
-import { cappedReferrerPoints, ReferralSettingsSchema, selfReferral, type Party, type ReferralSettings } from './domain.js';
+import { cappedReferrerPoints, ReferralSettingsSchema, selfReferral, VOIDED_BY_REFUND, type Party, type ReferralSettings } from './domain.js';
 
 export const REFERRAL_TAG = 'referral';
 
@@ -99,10 +99,14 @@ export class ReferralService {
         out.set(c.index, 0); // the referrer is gone: nothing to settle, ever
         continue;
       }
-      // One referral per referee: the first qualifying event claims it.
+      // One referral per referee: the first qualifying event claims it — or the next one, after
+      // a refund inside the return window voided it (refund.ts).
       const claimed = await sql`insert into referrals (club_id, referee_id, referrer_id, status, event_id, at)
         values (${club.id}, ${c.referee.id}, ${referrer.id}, 'qualified', ${c.eventId}, ${c.occurredAt})
-        on conflict do nothing returning referee_id`.execute(tx);
+        on conflict (club_id, referee_id) do update set referrer_id = excluded.referrer_id, status = 'qualified', reason = null,
+          event_id = excluded.event_id, at = excluded.at, referrer_points = 0, referee_points = 0, available_at = null
+        where referrals.status = 'rejected' and referrals.reason = ${VOIDED_BY_REFUND}
+        returning referee_id`.execute(tx);
       out.set(c.index, 0); // settled either way: the earn path stops looking for this referee
       if (claimed.rows.length === 0) continue;
 
