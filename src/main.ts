@@ -12,9 +12,9 @@ import { migrate } from './platform/migrate.js';
 import { makeSecrets } from './platform/crypto.js';
 import { systemClock } from './platform/clock.js';
 import { LogSmsChannel } from './platform/sms.js';
-import { buildApp } from './app.js';
+import { buildApp, buildServices } from './app.js';
 import { startWorker } from './worker.js';
-import { seedDemo, type DemoCredentials } from './demo.js';
+import { seedDemoClub, SeedClock, writeDemoHistory, type DemoCredentials } from './demo.js';
 
 const startedAt = performance.now();
 const config = loadConfig();
@@ -31,17 +31,33 @@ const vafa = await buildApp({ database, secrets, clock: systemClock, logger, sms
 // First start: a demo club, its credentials kept beside the data so later starts can show them.
 const credFile = path.join(config.dataDir, 'demo-credentials.json');
 let demo: DemoCredentials | null = existsSync(credFile) ? JSON.parse(readFileSync(credFile, 'utf8')) : null;
+let writeHistory: (() => Promise<void>) | null = null;
 if (config.demo && !demo && !(await vafa.services.clubs.bySlug('demo'))) {
   logger.info('first start: seeding the demo club (a few seconds)…');
-  demo = await seedDemo(vafa.services, { now: new Date(), members: config.demoMembers });
+  const seeded = await seedDemoClub(vafa.services, { now: new Date(), members: config.demoMembers, db: database.db });
+  demo = seeded.credentials;
   writeFileSync(credFile, JSON.stringify(demo, null, 2), { mode: 0o600 });
+  // Its ~90 days of history are written once the server is up, by services of their own on a
+  // clock the seed moves back in time (live requests keep the system time).
+  writeHistory = () => {
+    const clock = new SeedClock();
+    return writeDemoHistory(seeded, { services: buildServices({ database, secrets, clock, logger, sms }), clock }).then(
+      () => logger.info('demo history written'),
+      (err: unknown) => logger.error({ err }, 'demo history failed'),
+    );
+  };
 }
 
 const address = await vafa.app.listen({ port: config.port, host: config.host });
-const worker = startWorker(database.db, systemClock, vafa.services, logger);
 const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
 const ready = { url, engine: database.engine, readyMs: Math.round(performance.now() - startedAt), demo };
 logger.info(ready, 'vafa ready');
+// The worker starts once the demo's history is written: it would otherwise expire and draw
+// today what that history dates in the past.
+let worker: ReturnType<typeof startWorker> | null = null;
+const startJobs = () => {
+  if (!closing) worker = startWorker(database.db, systemClock, vafa.services, logger);
+};
 process.stdout.write(`
   وفا · Vafa is running (${database.engine}${database.engine === 'pglite' ? ` in ${path.join(config.dataDir, 'pglite')}` : ''}, ready in ${ready.readyMs} ms)
 
@@ -58,13 +74,15 @@ ${demo ? `
 `);
 
 let closing = false;
+if (writeHistory) void writeHistory().then(startJobs);
+else startJobs();
 async function shutdown(signal: string) {
   if (closing) return;
   closing = true;
   logger.info({ signal }, 'shutting down');
   const force = setTimeout(() => process.exit(1), 10_000).unref();
   await vafa.app.close();
-  await worker.stop();
+  await worker?.stop();
   await database.close();
   clearTimeout(force);
   process.exit(0);

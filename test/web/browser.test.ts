@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { FULL, canRunBrowser, ensureWebBuilt, faNumber, launchBrowser, newContext, shot, startServer, type Server } from './harness.js';
+import path from 'node:path';
+import { FULL, SHOTS, canRunBrowser, ensureWebBuilt, faNumber, launchBrowser, newContext, shot, startServer, type Server } from './harness.js';
 
 const fa = JSON.parse(readFileSync(new URL('../../web/src/locales/fa.json', import.meta.url), 'utf8')) as Record<string, string>;
 const en = JSON.parse(readFileSync(new URL('../../web/src/locales/en.json', import.meta.url), 'utf8')) as Record<string, string>;
@@ -328,7 +329,7 @@ describe.runIf(runnable)('web in Chromium', () => {
       await login.getByLabel(en['auth.club']!).waitFor();
       await shot(login, 'admin-login-en');
       await ctx.close();
-    });
+    }, 180_000); // twenty pages, twice, with screenshots: more than the default minute on a busy machine
 
     it('an operator adjusts points with a reason and a confirmation; the ledger shows it', async () => {
       const ctx = await newContext(browser);
@@ -426,9 +427,21 @@ describe.runIf(runnable)('web in Chromium', () => {
           await page.waitForLoadState('networkidle');
           await shot(page, `app-${name}-${lang}`);
         }
-        // Sections whose API has not landed say so, in the reader's language (referral progress).
+        // Referral progress from GET /api/v1/me/referrals: the demo's sample member invited friends.
+        const mine = await api<{ totals: { invited: number; qualified: number }; items: { status: string }[] }>('/api/v1/me/referrals', { token: (await memberSession(server.demo.sampleMember.mobile)).token });
+        expect(mine.totals.invited).toBeGreaterThan(0);
         await page.goto(`${server.url}/app/invite`);
-        await page.getByText(L['common.comingSoon']!, { exact: true }).waitFor();
+        await page.getByTestId('referral-progress').waitFor();
+        await expect.poll(() => page.getByTestId('referral-friend').count()).toBe(mine.items.length);
+        const num = (n: number) => (lang === 'fa' ? faNumber(n) : String(n));
+        expect(await page.getByTestId('referral-progress').innerText()).toContain(num(mine.totals.invited));
+        await page.waitForLoadState('networkidle');
+        await shot(page, `app-invite-progress-${lang}`);
+        // Tier progress from GET /api/v1/me/tier: measure, progress bar, the ladder of levels.
+        await page.goto(`${server.url}/app`);
+        await page.getByTestId('tier-ladder').waitFor();
+        await page.waitForLoadState('networkidle');
+        await page.getByTestId('tier-card').screenshot({ path: path.join(SHOTS, `app-tier-card-${lang}.png`) });
         await ctx.close();
       }
     });
@@ -716,6 +729,8 @@ describe.runIf(runnable)('web in Chromium', () => {
     });
 
     it('an operator defines tiers; the member sees their tier on the home page', async () => {
+      // The demo club comes with a programme: start from none to define one in the console.
+      await api('/api/v1/tiers', { method: 'DELETE', token: ownerToken, body: {} });
       const ctx = await newContext(browser);
       await asOperator(ctx);
       const page = await ctx.newPage();
@@ -754,6 +769,92 @@ describe.runIf(runnable)('web in Chromium', () => {
       await m.waitForLoadState('networkidle');
       await shot(m, 'app-home-tier-en');
       await app.close();
+    });
+
+    it('an operator edits a festival, pages and filters its participants, cancels it; the draws page lists every draw', async () => {
+      const setup = await festivalWithDraw('جشنوارهٔ آزمون ویرایش', 3_600_000);
+      const ctx = await newContext(browser);
+      await asOperator(ctx);
+      const page = await ctx.newPage();
+      await page.goto(`${server.url}/admin/festivals/${setup.festivalId}?tab=participants`);
+      // The paged list says how many take part, and finds one by entry code.
+      const all = await api<{ total: number; items: { entryCode: string; entryRef: string; score: number }[] }>(`/api/v1/festivals/${setup.festivalId}/participants`, { token: ownerToken });
+      await expect.poll(() => page.getByTestId('participant-total').innerText()).toBe(fa['festival.participants.total']!.replace('{n}', faNumber(all.total)));
+      await expect.poll(() => page.getByTestId('participant-list').locator('tbody tr').count()).toBe(all.total);
+      await shot(page, 'admin-festival-participants-fa');
+      await page.getByRole('textbox', { name: fa['festival.participants.search'] }).fill(all.items[1]!.entryCode);
+      await expect.poll(() => page.getByTestId('participant-list').locator('tbody tr').count()).toBe(1);
+      await page.getByRole('textbox', { name: fa['festival.participants.search'] }).fill('zzzzzzzz');
+      await page.getByText(fa['festival.participants.noMatch']!).waitFor();
+
+      // Edit while it runs: the start is fixed, the end moves and the name changes.
+      await page.getByTestId('festival-edit-open').click();
+      const dialog = page.getByTestId('festival-edit');
+      await dialog.getByText(fa['festival.edit.ruleOpen']!).waitFor();
+      await dialog.getByLabel(fa['festival.form.nameFa']!).fill('جشنوارهٔ ویرایش‌شده');
+      await dialog.getByLabel(fa['festival.form.to']!).fill(toFa(jalaliDay(25)));
+      await shot(page, 'admin-festival-edit-fa');
+      await dialog.getByRole('button', { name: fa['common.save'] }).click();
+      await page.getByRole('heading', { name: 'جشنوارهٔ ویرایش‌شده' }).waitFor();
+      const edited = await api<{ name: { fa: string }; window: { to: string } }>(`/api/v1/festivals/${setup.festivalId}`, { token: ownerToken });
+      expect(edited).toMatchObject({ name: { fa: 'جشنوارهٔ ویرایش‌شده' }, window: { to: jalaliDay(25) } });
+      // Narrowing the audience of a running festival is refused with the reason.
+      await page.getByTestId('festival-edit-open').click();
+      await dialog.getByLabel(fa['member.groups']!).fill('doctor');
+      await dialog.getByLabel(fa['member.groups']!).press('Enter');
+      await dialog.getByRole('button', { name: fa['common.save'] }).click();
+      await page.getByTestId('festival-edit-error').waitFor();
+      await page.keyboard.press('Escape');
+
+      // Cancel, with a reason: the page says what it means; its draw reads "cancelled".
+      await page.getByTestId('festival-cancel-open').click();
+      await page.getByTestId('festival-cancel').getByLabel(fa['festival.cancel.reason']!).fill('تغییر برنامهٔ فروش');
+      await shot(page, 'admin-festival-cancel-fa');
+      await page.getByTestId('festival-cancel').getByRole('button', { name: fa['festival.cancel.confirm'] }).click();
+      await page.getByTestId('festival-cancelled').waitFor();
+      await page.getByText(fa['festival.cancelledHint']!).waitFor();
+      const cancelled = await api<{ status: string }>(`/api/v1/festivals/${setup.festivalId}`, { token: ownerToken });
+      expect(cancelled.status).toBe('cancelled');
+      await shot(page, 'admin-festival-cancelled-fa');
+
+      // The club's draws on one page (GET /api/v1/draws), filterable by status.
+      const draws = await api<{ total: number; items: { id: string; status: string }[] }>('/api/v1/draws', { token: ownerToken });
+      expect(draws.items.find((d) => d.id === setup.drawId)?.status).toBe('cancelled');
+      await page.goto(`${server.url}/admin/draws`);
+      await expect.poll(() => page.getByTestId('draws-total').innerText()).toBe(fa['draws.total']!.replace('{n}', faNumber(draws.total)));
+      await page.waitForLoadState('networkidle');
+      await shot(page, 'admin-draws-fa');
+      await page.locator('.mantine-SegmentedControl-root label', { hasText: fa['draw.status.cancelled'] }).click();
+      await expect.poll(() => page.locator('tbody tr').count()).toBe(draws.items.filter((d) => d.status === 'cancelled').length);
+      // The dashboard's most redeemed rewards, as the API counts them.
+      const overview = await api<{ topRewards: { title: { fa: string; en: string } }[] }>('/api/v1/stats/overview', { token: ownerToken });
+      expect(overview.topRewards.length).toBeGreaterThan(0);
+      await page.goto(`${server.url}/admin`);
+      await page.getByTestId('top-rewards').getByText(overview.topRewards[0]!.title.fa).waitFor();
+      await page.getByTestId('top-rewards').screenshot({ path: path.join(SHOTS, `admin-top-rewards-fa.png`) });
+      // In English too.
+      await page.evaluate(() => localStorage.setItem('vafa.locale', 'en'));
+      await page.reload();
+      await page.getByTestId('top-rewards').getByText(overview.topRewards[0]!.title.en).waitFor();
+      await page.getByTestId('top-rewards').screenshot({ path: path.join(SHOTS, `admin-top-rewards-en.png`) });
+      await page.goto(`${server.url}/admin/festivals/${setup.festivalId}?tab=participants`);
+      await page.getByTestId('participant-list').locator('tbody tr').first().waitFor();
+      await page.waitForLoadState('networkidle');
+      await shot(page, 'admin-festival-cancelled-en');
+      await page.goto(`${server.url}/admin/draws`);
+      await page.getByTestId('draws-total').waitFor();
+      await page.waitForLoadState('networkidle');
+      await shot(page, 'admin-draws-en');
+      await page.evaluate(() => localStorage.setItem('vafa.locale', 'fa'));
+
+      // The public page of the cancelled draw names the club and says it will not be held.
+      const pub = await ctx.newPage();
+      await pub.goto(`${server.url}/app/draws/${setup.drawId}`);
+      await pub.getByTestId('proof-cancelled').waitFor();
+      const club = await api<{ name: { fa: string } }>(`/api/v1/public/clubs/${server.demo.club}`);
+      expect((await pub.getByTestId('proof-club').innerText()).trim()).toBe(club.name.fa);
+      await shot(pub, 'app-draw-cancelled-fa');
+      await ctx.close();
     });
 
     it('the member app is an installable PWA (manifest, icons, service worker)', async () => {

@@ -54,8 +54,13 @@ export async function startServer(): Promise<Server> {
   let out = '';
   let buffer = '';
   let ready: ((v: { url: string; demo: Demo }) => void) | null = null;
+  let failed: ((e: Error) => void) | null = null;
+  // The server answers at "vafa ready"; the demo's history is written right after: wait for both.
+  let up: { url: string; demo: Demo } | null = null;
+  let history = false;
   const readyP = new Promise<{ url: string; demo: Demo }>((resolve, reject) => {
     ready = resolve;
+    failed = reject;
     const timer = setTimeout(() => reject(new Error(`server did not start in 90 s:\n${tail(out)}`)), 90_000);
     child.once('exit', (code) => {
       clearTimeout(timer);
@@ -67,8 +72,11 @@ export async function startServer(): Promise<Server> {
     try {
       const j = JSON.parse(line) as { msg?: string; url?: string; demo?: Demo; sms?: { to: string; text: string } };
       if (j.sms) sms.push({ to: j.sms.to, text: j.sms.text, at: Date.now() });
-      if (j.url && j.demo && ready) {
-        ready({ url: j.url, demo: j.demo });
+      if (j.url && j.demo) up = { url: j.url, demo: j.demo };
+      if (j.msg === 'demo history written') history = true;
+      if (j.msg === 'demo history failed') failed?.(new Error(`demo history failed:\n${tail(out)}`));
+      if (up && history && ready) {
+        ready(up);
         ready = null;
       }
     } catch {

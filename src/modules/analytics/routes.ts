@@ -12,7 +12,7 @@ export function analyticsRoutes(app: App, analytics: AnalyticsService, clubs: Cl
   r.get('/api/v1/stats/overview', {
     schema: {
       tags: ['analytics'],
-      summary: 'Dashboard: members, active members, liability, points issued/redeemed/expired per day, tiers',
+      summary: 'Dashboard: members, active members, liability, points issued/redeemed/expired per day, tiers, join channels, the most redeemed rewards (topRewards)',
       querystring: z.object({ days: z.coerce.number().int().min(7).max(366).default(30) }),
     },
     config: { allow: ROLES.operatorsRead },

@@ -21,6 +21,8 @@ export interface Overview {
   daily: { date: string; issued: number; redeemed: number; expired: number }[];
   tiers: { tier: string | null; members: number }[];
   joinedVia: { channel: string; members: number }[];
+  /** The most redeemed rewards in the period (not failed or cancelled), most first, at most 5. */
+  topRewards: { rewardId: string; title: { fa: string; en: string }; type: string; redemptions: number; members: number; points: number }[];
 }
 
 export class AnalyticsService {
@@ -33,7 +35,7 @@ export class AnalyticsService {
     const now = this.clock.now();
     const since = (d: number) => new Date(now.getTime() - d * 86400_000);
     const clubId = club.id;
-    const [counts, outstanding, flows, tiers, via] = await Promise.all([
+    const [counts, outstanding, flows, tiers, via, top] = await Promise.all([
       sql<{ members: number; active30: number; active90: number }>`
         select (select count(*) from members where club_id = ${clubId})::bigint as members,
                (select count(distinct member_id) from events where club_id = ${clubId} and occurred_at >= ${since(30)})::bigint as active30,
@@ -47,6 +49,14 @@ export class AnalyticsService {
         group by 1, 2 order by 1`.execute(this.db),
       sql<{ tier: string | null; members: number }>`select tier, count(*)::bigint as members from members where club_id = ${clubId} group by tier order by 2 desc`.execute(this.db),
       sql<{ channel: string; members: number }>`select joined_via as channel, count(*)::bigint as members from members where club_id = ${clubId} group by 1 order by 2 desc`.execute(this.db),
+      sql<{ reward_id: string; title_fa: string | null; title_en: string | null; type: string; n: number; m: number; points: number }>`
+        select r.reward_id, w.title_fa, w.title_en, r.type, r.n, r.m, r.points from (
+          select reward_id, min(type) as type, sum(quantity)::bigint as n, count(distinct member_id)::bigint as m, sum(points)::bigint as points
+          from redemptions
+          where club_id = ${clubId} and created_at >= ${since(days)} and status in ('pending', 'fulfilled')
+          group by reward_id order by n desc, points desc, reward_id limit 5
+        ) r left join rewards w on w.club_id = ${clubId} and w.id = r.reward_id
+        order by r.n desc, r.points desc, r.reward_id`.execute(this.db),
     ]);
     const byDay = new Map<string, { date: string; issued: number; redeemed: number; expired: number }>();
     for (let d = days - 1; d >= 0; d--) {
@@ -82,6 +92,7 @@ export class AnalyticsService {
       daily,
       tiers: tiers.rows.map((t) => ({ tier: t.tier, members: Number(t.members) })),
       joinedVia: via.rows.map((t) => ({ channel: t.channel, members: Number(t.members) })),
+      topRewards: top.rows.map((t) => ({ rewardId: t.reward_id, title: { fa: t.title_fa ?? t.reward_id, en: t.title_en ?? '' }, type: t.type, redemptions: Number(t.n), members: Number(t.m), points: Number(t.points) })),
     };
   }
 }

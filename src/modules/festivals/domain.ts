@@ -88,6 +88,65 @@ export const FestivalCreateSchema = z
   });
 export type FestivalCreate = z.infer<typeof FestivalCreateSchema>;
 
+/**
+ * An edit of a festival (PATCH): any subset of name, description, window, audience and
+ * enrolment. What may change depends on the phase (`checkPatch`).
+ */
+export const FestivalPatchSchema = z
+  .object({
+    name: Localized.optional(),
+    description: OptionalLocalized.nullable().optional(),
+    window: z.object({ from: DateInput.optional(), to: DateInput.optional() }).strict().optional(),
+    audience: z.object({ groups: z.array(Tag).max(50).default([]), tiers: z.array(Tag).max(50).default([]) }).strict().optional(),
+    enrolment: z.enum(['opt_in', 'automatic']).optional(),
+  })
+  .strict()
+  .refine((p) => Object.values(p).some((v) => v !== undefined), 'nothing to change');
+export type FestivalPatch = z.infer<typeof FestivalPatchSchema>;
+
+export const CancelSchema = z.object({ reason: z.string().trim().max(500).default('') }).strict().default({ reason: '' });
+
+/** Is `next` at least as wide as `prev`? (Everyone is the widest; otherwise every group and tier is kept.) */
+export function audienceWidens(prev: Audience, next: Audience): boolean {
+  const everyone = (a: Audience) => a.groups.length === 0 && a.tiers.length === 0;
+  if (everyone(next)) return true;
+  if (everyone(prev)) return false;
+  return prev.groups.every((g) => next.groups.includes(g)) && prev.tiers.every((t) => next.tiers.includes(t));
+}
+
+export type PatchCheck = { ok: true } | { ok: false; code: 'festival_change_not_allowed' | 'festival_window_conflict'; detail: string };
+
+/**
+ * The rules of an edit, by phase (pure):
+ * - upcoming: anything; the new window may not start before `today` (the club's local date);
+ * - open: the start date and enrolment are fixed, the audience may only widen (members who
+ *   joined under it stay eligible), the end may move but not into the past;
+ * - closed (the window is over): only name and description.
+ */
+export function checkPatch(
+  phase: FestivalPhase,
+  before: { window: { fromIso: string; toIso: string }; audience: Audience; enrolment: string },
+  after: { fromIso: string; toIso: string; endsAt: Date; audience: Audience; enrolment: string },
+  now: Date,
+  today: string,
+): PatchCheck {
+  const windowChanged = after.fromIso !== before.window.fromIso || after.toIso !== before.window.toIso;
+  const audienceChanged = JSON.stringify(after.audience) !== JSON.stringify(before.audience);
+  if (phase === 'closed') {
+    if (windowChanged || audienceChanged || after.enrolment !== before.enrolment) return { ok: false, code: 'festival_change_not_allowed', detail: 'the festival is over: only its name and description can change' };
+    return { ok: true };
+  }
+  if (phase === 'open') {
+    if (after.fromIso !== before.window.fromIso) return { ok: false, code: 'festival_change_not_allowed', detail: 'the festival has started: its start date is fixed' };
+    if (after.enrolment !== before.enrolment) return { ok: false, code: 'festival_change_not_allowed', detail: 'the festival has started: its enrolment is fixed' };
+    if (!audienceWidens(before.audience, after.audience)) return { ok: false, code: 'festival_change_not_allowed', detail: 'the festival has started: its audience may only widen' };
+  } else if (after.fromIso !== before.window.fromIso && after.fromIso < today) {
+    return { ok: false, code: 'festival_window_conflict', detail: `window.from: not before today (${formatJalali(today)})` };
+  }
+  if (windowChanged && after.endsAt <= now) return { ok: false, code: 'festival_window_conflict', detail: 'window.to: the window would already be over' };
+  return { ok: true };
+}
+
 export interface Festival {
   id: string;
   clubId: string;

@@ -7,7 +7,8 @@ import { sendProblem, sendResult } from '../../platform/http/problem.js';
 import { ROLES, anyOf } from '../../platform/http/principal.js';
 import type { Club, ClubService } from '../clubs/index.js';
 import type { MemberService } from '../members/index.js';
-import { DrawCreateSchema, FestivalCreateSchema } from './domain.js';
+import { normalizeDigits } from '../../platform/persian.js';
+import { CancelSchema, DrawCreateSchema, FestivalCreateSchema, FestivalPatchSchema } from './domain.js';
 import type { Ctx, FestivalService } from './service.js';
 
 const IdParams = z.object({ id: z.string().min(1).max(64) });
@@ -16,6 +17,20 @@ const BoardQ = z.object({
   category: z.string().max(40).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(100),
   memberId: z.string().max(64).optional(),
+});
+
+const ParticipantsQ = z.object({
+  q: z.string().trim().max(64).optional(),
+  via: z.enum(['opt_in', 'automatic']).optional(),
+  sort: z.enum(['score', 'joined']).default('score'),
+  limit: z.coerce.number().int().min(1).max(200).default(25),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+});
+const DrawsQ = z.object({
+  status: z.enum(['scheduled', 'snapshotted', 'drawn', 'cancelled']).optional(),
+  festivalId: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
 });
 
 export interface FestivalRouteDeps {
@@ -56,6 +71,31 @@ export function festivalRoutes(app: App, d: FestivalRouteDeps) {
 
   r.get('/api/v1/festivals/:id', { schema: { tags, summary: 'A festival', params: IdParams }, config: { allow: read } }, async (req, reply) =>
     sendResult(reply, await d.festivals.get(principalOf(req).clubId, req.params.id)));
+
+  r.patch('/api/v1/festivals/:id', {
+    schema: {
+      tags,
+      summary: 'Edit name, description, window, audience or enrolment. Before the start anything; once started the start date and enrolment are fixed, the audience may only widen and the end may not move into the past; once over, only the words',
+      params: IdParams,
+      body: FestivalPatchSchema,
+    },
+    config: { allow: write },
+  }, async (req, reply) => sendResult(reply, await d.festivals.update(await club(req), req.params.id, req.body, ctx(req, null))));
+
+  r.post('/api/v1/festivals/:id/cancel', {
+    schema: { tags, summary: 'Cancel a festival that has not ended: it stops scoring, takes no members or stakes, its undrawn draws never run, and staked points go back to members', params: IdParams, body: CancelSchema },
+    config: { allow: write },
+  }, async (req, reply) => {
+    const idem = claim(req, reply);
+    if (idem === undefined) return reply;
+    return sendResult(reply, await d.festivals.cancel(await club(req), req.params.id, req.body, ctx(req, idem)));
+  });
+
+  r.get('/api/v1/festivals/:id/participants', {
+    schema: { tags, summary: 'Participants, a page at a time with the total: q (entry code, member id or mobile digits), via, sort (score | joined)', params: IdParams, querystring: ParticipantsQ },
+    config: { allow: read },
+  }, async (req, reply) =>
+    sendResult(reply, await d.festivals.participants(principalOf(req).clubId, req.params.id, { ...req.query, q: req.query.q ? normalizeDigits(req.query.q) : undefined })));
 
   r.post('/api/v1/festivals/:id/enrolment/sync', {
     schema: { tags, summary: 'Automatic enrolment: enrol the audience now (full = re-check every member, not only new ones)', params: IdParams, body: z.object({ full: z.boolean().default(false) }).strict().default({ full: false }) },
@@ -111,6 +151,11 @@ export function festivalRoutes(app: App, d: FestivalRouteDeps) {
 
   r.get('/api/v1/festivals/:id/draws', { schema: { tags, summary: 'Draws of a festival', params: IdParams }, config: { allow: read } }, async (req, reply) =>
     sendResult(reply, await d.festivals.listDraws(principalOf(req).clubId, req.params.id)));
+
+  r.get('/api/v1/draws', {
+    schema: { tags, summary: 'Every draw of the club (all festivals), newest cut-off first, with its festival and status; a page at a time with the total', querystring: DrawsQ },
+    config: { allow: read },
+  }, async (req) => d.festivals.clubDraws(principalOf(req).clubId, req.query));
 
   r.get('/api/v1/draws/:id', { schema: { tags, summary: 'A draw, with its winners once drawn', params: IdParams }, config: { allow: ROLES.operatorsRead } }, async (req, reply) =>
     sendResult(reply, await d.festivals.getDraw(principalOf(req).clubId, req.params.id)));

@@ -33,9 +33,11 @@ import {
   SCORE_CATEGORY,
   topPerformerSms,
   winnerSms,
+  checkPatch,
   type DrawCreate,
   type Festival,
   type FestivalCreate,
+  type FestivalPatch,
   type FestivalPhase,
   type Prize,
 } from './domain.js';
@@ -76,7 +78,8 @@ export interface DrawView {
   prizes: Prize[];
   commitment: string;
   committedAt: string;
-  status: 'scheduled' | 'snapshotted' | 'drawn';
+  /** `cancelled`: its festival was cancelled before it was drawn (it never runs). */
+  status: 'scheduled' | 'snapshotted' | 'drawn' | 'cancelled';
   snapshotAt: string | null;
   entryCount: number | null;
   totalChances: number | null;
@@ -223,6 +226,95 @@ export class FestivalService implements FestivalSource {
     return row ? ok(this.view(store.toFestival(row), this.clock.now())) : fail('festival_not_found');
   }
 
+  /**
+   * Edits a festival (name, description, window, audience, enrolment) under the rules of its
+   * phase (domain `checkPatch`): before it starts anything may change; once started, the
+   * start date and enrolment are fixed, the audience may only widen and the end may move but
+   * not into the past; once over, only the words. A cancelled festival does not change.
+   */
+  async update(club: Club, id: string, patch: FestivalPatch, ctx: Ctx): Promise<Result<FestivalView>> {
+    const r = await inTx(this.db, async (tx): Promise<Result<FestivalView>> => {
+      const row = await store.findFestival(tx, club.id, id, true);
+      if (!row) return fail('festival_not_found');
+      const before = store.toFestival(row);
+      if (before.status === 'cancelled') return fail('festival_cancelled');
+      const now = this.clock.now();
+      const phase = this.view(before, now).phase;
+      const w = festivalWindow({ from: patch.window?.from ?? before.window.fromIso, to: patch.window?.to ?? before.window.toIso }, club.timeZone);
+      if (!w.ok) return fail('invalid_date', w.detail);
+      const audience = patch.audience ?? before.audience;
+      const enrolment = patch.enrolment ?? before.enrolment;
+      const today = zonedParts(now, club.timeZone).isoDate;
+      const check = checkPatch(phase, before, { fromIso: w.value.fromIso, toIso: w.value.toIso, endsAt: w.value.endsAt, audience, enrolment }, now, today);
+      if (!check.ok) return fail(check.code, check.detail);
+      const windowChanged = w.value.fromIso !== before.window.fromIso || w.value.toIso !== before.window.toIso;
+      const window = windowChanged
+        ? { from: patch.window?.from ?? before.window.from, to: patch.window?.to ?? before.window.to, fromIso: w.value.fromIso, toIso: w.value.toIso, startsAt: w.value.startsAt.toISOString(), endsAt: w.value.endsAt.toISOString() }
+        : before.window;
+      const description = patch.description === undefined ? before.description : patch.description;
+      const after = this.view(store.toFestival(await store.updateFestival(tx, club.id, id, { name: patch.name ?? before.name, description, window, audience, enrolment })), now);
+      await audit(tx, { clubId: club.id, actor: ctx.actor, action: 'festival.updated', target: id, before: this.view(before, now), after, requestId: ctx.requestId });
+      await enqueue(tx, [{ clubId: club.id, topic: 'festival.updated', payload: { festivalId: id, startsAt: after.window.startsAt, endsAt: after.window.endsAt, changed: Object.keys(patch) } }]);
+      return ok(after);
+    });
+    this.cache.delete(club.id);
+    return r;
+  }
+
+  /**
+   * Cancels a festival that has not ended: from now on it scores nothing (the earn path reads
+   * only active festivals), takes no members or stakes, and its undrawn draws never run (they
+   * read `cancelled`). Points members staked on those draws go back to them as new lots,
+   * expiring like freshly earned points. Drawn draws and their winners stand.
+   */
+  async cancel(club: Club, id: string, input: { reason: string }, ctx: Ctx): Promise<Result<FestivalView & { refunded: { stakes: number; points: number } }>> {
+    const r = await inTx(this.db, (tx) =>
+      idempotent(tx, club.id, ctx.idempotency ?? null, 200, async (): Promise<Result<FestivalView & { refunded: { stakes: number; points: number } }>> => {
+        const row = await store.findFestival(tx, club.id, id, true);
+        if (!row) return fail('festival_not_found');
+        const before = store.toFestival(row);
+        if (before.status === 'cancelled') return fail('festival_cancelled', 'the festival was already cancelled');
+        const now = this.clock.now();
+        if (now >= new Date(before.window.endsAt)) return fail('festival_closed', `the festival ended on ${before.window.to}; its results stand`);
+        const after = this.view(store.toFestival(await store.setFestivalStatus(tx, club.id, id, 'cancelled')), now);
+        // Stakes hold their draw FOR SHARE: wait for those in flight; later ones re-read the
+        // festival under that lock and see `cancelled` once this commits.
+        await store.lockUndrawnDraws(tx, club.id, id);
+        const stakes = await store.undrawnStakes(tx, club.id, id);
+        const expiresAt = club.expiryMonths > 0 ? new Date(now.getTime() + club.expiryMonths * 30 * 86_400_000) : null;
+        let points = 0;
+        for (const st of stakes) {
+          const back = await this.d.ledger.returnRedeemedInTx(tx, club.id, st.member_id, {
+            allocations: [{ lotId: '', amount: st.points }],
+            keepExpiry: false,
+            expiresAt,
+            memo: 'بازگشت امتیاز شانس (لغو جشنواره)',
+            meta: { festivalId: id, drawId: st.draw_id, stakeId: st.id, reason: 'festival_cancelled' },
+          }, { actor: ctx.actor, requestId: ctx.requestId });
+          if (!back.ok) return back;
+          points += st.points;
+        }
+        await audit(tx, { clubId: club.id, actor: ctx.actor, action: 'festival.cancelled', target: id, before: { status: before.status }, after: { status: 'cancelled', reason: input.reason, refundedStakes: stakes.length, refundedPoints: points }, requestId: ctx.requestId });
+        await enqueue(tx, [{ clubId: club.id, topic: 'festival.cancelled', payload: { festivalId: id, reason: input.reason, refundedStakes: stakes.length, refundedPoints: points } }]);
+        return ok({ ...after, refunded: { stakes: stakes.length, points } });
+      }),
+    );
+    this.cache.delete(club.id);
+    return r.ok ? ok(r.value.value) : r;
+  }
+
+  /** A page of participants (filter, sort, total) for the console. */
+  async participants(clubId: string, festivalId: string, o: { q?: string; via?: 'opt_in' | 'automatic'; sort: 'score' | 'joined'; limit: number; offset: number }) {
+    if (!(await store.findFestival(this.db, clubId, festivalId))) return fail('festival_not_found');
+    const page = await store.pageParticipants(this.db, clubId, festivalId, o);
+    return ok({
+      total: page.total,
+      limit: o.limit,
+      offset: o.offset,
+      items: page.items.map((p) => ({ ...participantView(festivalId, p, false), score: p.score })).map(({ created: _c, ...rest }) => rest),
+    });
+  }
+
   // ───────────────────────────── enrolment ─────────────────────────────
 
   /** Opt-in (or an operator enrolling a member): the audience decides, the window must not be over. */
@@ -230,6 +322,7 @@ export class FestivalService implements FestivalSource {
     const row = await store.findFestival(this.db, club.id, festivalId);
     if (!row) return fail('festival_not_found');
     const f = store.toFestival(row);
+    if (f.status === 'cancelled') return fail('festival_cancelled');
     if (this.view(f, this.clock.now()).phase === 'closed') return fail('festival_closed', `the festival ended on ${f.window.to}`);
     const existing = await store.findParticipant(this.db, club.id, festivalId, memberId);
     if (existing) return ok(participantView(festivalId, existing, false));
@@ -343,7 +436,7 @@ export class FestivalService implements FestivalSource {
     const draws = [];
     for (const d of await store.listDraws(this.db, clubId, festivalId)) {
       const entry = d.status === 'snapshotted' || d.status === 'drawn' ? await store.entryOf(this.db, clubId, d.id, memberId) : null;
-      draws.push({ ...this.drawView(d), myEntry: entry, stakedChances: stakes.find((s) => s.drawId === d.id)?.chances ?? 0 });
+      draws.push({ ...this.drawView(d, f.status), myEntry: entry, stakedChances: stakes.find((s) => s.drawId === d.id)?.chances ?? 0 });
     }
     const wins = (await store.winsOf(this.db, clubId, festivalId, memberId)).map((w) => ({ drawId: w.draw_id, rank: w.rank, ref: w.ref, prize: store.parseJson(w.prize) }));
     return ok({
@@ -406,6 +499,7 @@ export class FestivalService implements FestivalSource {
     const f = store.toFestival(row);
     const now = this.clock.now();
     const phase = this.view(f, now).phase;
+    if (f.status === 'cancelled') return fail('festival_cancelled');
     if (phase === 'closed') return fail('festival_closed');
     if (phase === 'upcoming') return fail('festival_not_started', `the festival opens on ${f.window.from}`);
     if (!f.staking) return fail('staking_disabled');
@@ -424,6 +518,7 @@ export class FestivalService implements FestivalSource {
         if (!spent.ok) return spent;
         const locked = await this.openDraw(tx, club.id, festivalId, draw.value.id, this.clock.now(), 'share');
         if (!locked.ok) return locked;
+        if ((await store.findFestival(tx, club.id, festivalId))?.status === 'cancelled') return fail('festival_cancelled');
         const s = (await store.insertStake(tx, club.id, { id: stakeId, festivalId, drawId: draw.value.id, memberId, source: 'stake', reference: null, points, chances, entryId: spent.value.entryId }, now))!;
         await enqueue(tx, [
           { clubId: club.id, topic: 'points.spent', payload: { memberId, points, unit: 'points', entryId: spent.value.entryId, reference: `festival-stake:${stakeId}` } },
@@ -461,6 +556,7 @@ export class FestivalService implements FestivalSource {
     const row = await store.findFestival(tx, r.clubId, r.festivalId);
     if (!row) return fail('festival_not_found');
     const now = this.clock.now();
+    if (row.status === 'cancelled') return fail('festival_cancelled');
     const phase = this.view(store.toFestival(row), now).phase;
     if (phase !== 'open') return fail(phase === 'closed' ? 'festival_closed' : 'festival_not_started');
     if (!(await store.findParticipant(tx, r.clubId, r.festivalId, r.memberId))) return fail('not_participant', 'join the festival first');
@@ -468,6 +564,7 @@ export class FestivalService implements FestivalSource {
     if (!draw.ok) return draw;
     const locked = await this.openDraw(tx, r.clubId, r.festivalId, draw.value.id, now, 'share');
     if (!locked.ok) return locked;
+    if ((await store.findFestival(tx, r.clubId, r.festivalId))?.status === 'cancelled') return fail('festival_cancelled');
     const s = await store.insertStake(tx, r.clubId, { id: newId('stk'), festivalId: r.festivalId, drawId: draw.value.id, memberId: r.memberId, source: 'reward', reference: r.redemptionId, points: 0, chances: r.tickets, entryId: null }, now);
     await enqueue(tx, [{ clubId: r.clubId, topic: 'festival.staked', payload: { memberId: r.memberId, festivalId: r.festivalId, drawId: draw.value.id, chances: r.tickets, redemptionId: r.redemptionId } }]);
     return ok(stakeView(s!));
@@ -481,6 +578,7 @@ export class FestivalService implements FestivalSource {
     if (!row) return fail('festival_not_found');
     const f = store.toFestival(row);
     const now = this.clock.now();
+    if (f.status === 'cancelled') return fail('festival_cancelled');
     if (this.view(f, now).phase === 'closed') return fail('festival_closed');
     const cutoff = parseInstant(input.cutoffAt, club.timeZone);
     if (!cutoff) return fail('invalid_date', `cutoffAt: ${input.cutoffAt}`);
@@ -524,7 +622,7 @@ export class FestivalService implements FestivalSource {
     return r.ok ? ok(r.value.value) : r;
   }
 
-  drawView(d: store.DrawRow): DrawView {
+  drawView(d: store.DrawRow, festivalStatus: 'active' | 'cancelled' = 'active'): DrawView {
     return {
       id: d.id,
       festivalId: d.festival_id,
@@ -539,7 +637,7 @@ export class FestivalService implements FestivalSource {
       prizes: store.drawPrizes(d),
       commitment: d.commitment,
       committedAt: toIso(d.committed_at)!,
-      status: d.status,
+      status: festivalStatus === 'cancelled' && d.status !== 'drawn' ? 'cancelled' : d.status,
       snapshotAt: toIso(d.snapshot_at),
       entryCount: d.entry_count === null ? null : Number(d.entry_count),
       totalChances: d.total_chances === null ? null : Number(d.total_chances),
@@ -550,16 +648,29 @@ export class FestivalService implements FestivalSource {
   }
 
   async listDraws(clubId: string, festivalId: string): Promise<Result<{ items: DrawView[] }>> {
-    if (!(await store.findFestival(this.db, clubId, festivalId))) return fail('festival_not_found');
-    return ok({ items: (await store.listDraws(this.db, clubId, festivalId)).map((d) => this.drawView(d)) });
+    const f = await store.findFestival(this.db, clubId, festivalId);
+    if (!f) return fail('festival_not_found');
+    return ok({ items: (await store.listDraws(this.db, clubId, festivalId)).map((d) => this.drawView(d, f.status)) });
+  }
+
+  /** Every draw of the club, newest cut-off first, with its festival (the console's draws page). */
+  async clubDraws(clubId: string, o: { status?: DrawView['status']; festivalId?: string; limit: number; offset: number }): Promise<{ total: number; limit: number; offset: number; items: (DrawView & { festival: { id: string; name: { fa: string; en: string }; status: 'active' | 'cancelled' } })[] }> {
+    const page = await store.listClubDraws(this.db, clubId, o);
+    return {
+      total: page.total,
+      limit: o.limit,
+      offset: o.offset,
+      items: page.rows.map((d) => ({ ...this.drawView(d, d.festival_status), festival: { id: d.festival_id, name: { fa: d.festival_name_fa, en: d.festival_name_en }, status: d.festival_status } })),
+    };
   }
 
   async getDraw(clubId: string, drawId: string): Promise<Result<DrawView & { winnerList: { rank: number; ref: string; memberId: string; chances: number; prize: Prize | null; fulfilment: string; redemptionId: string | null }[] }>> {
     const d = await store.findDraw(this.db, clubId, drawId);
     if (!d) return fail('draw_not_found');
     const winners = await store.listWinners(this.db, clubId, drawId);
+    const festival = await store.findFestival(this.db, clubId, d.festival_id);
     return ok({
-      ...this.drawView(d),
+      ...this.drawView(d, festival?.status),
       winnerList: winners.map((w) => ({ rank: w.rank, ref: w.ref, memberId: w.member_id, chances: Number(w.chances), prize: store.parseJson<Prize | null>(w.prize), fulfilment: w.fulfilment, redemptionId: w.redemption_id })),
     });
   }
@@ -573,6 +684,7 @@ export class FestivalService implements FestivalSource {
   async runDraw(club: Club, drawId: string, ctx: Ctx): Promise<Result<DrawView>> {
     let d = await store.findDraw(this.db, club.id, drawId);
     if (!d) return fail('draw_not_found');
+    if (d.status !== 'drawn' && (await store.findFestival(this.db, club.id, d.festival_id))?.status === 'cancelled') return fail('festival_cancelled', 'the festival was cancelled: its draws do not run');
     const now = this.clock.now();
     if (now < new Date(d.cutoff_at)) return fail('draw_not_due', `eligibility freezes at ${toIso(d.cutoff_at)}`);
 
@@ -685,14 +797,19 @@ export class FestivalService implements FestivalSource {
     const club = await this.d.clubs.get(d.club_id);
     const tz = club?.timeZone ?? 'Asia/Tehran';
     const at = (t: Date | null) => (t ? isoInZone(new Date(t), tz) : null);
+    const festival = await store.findFestival(this.db, d.club_id, d.festival_id);
     const doc: Record<string, unknown> = {
       format: DRAW_FORMAT,
       drawId: d.id,
+      /** The club's slug: the public page names the club and links its member app (?club=). */
+      club: club?.slug ?? null,
+      clubName: club ? { fa: club.name.fa, en: club.name.en } : null,
       festivalId: d.festival_id,
+      festivalName: festival ? { fa: festival.name_fa, en: festival.name_en } : null,
       title: d.title_fa,
       titleEn: d.title_en,
       kind: d.kind,
-      status: d.status,
+      status: festival?.status === 'cancelled' && d.status !== 'drawn' ? 'cancelled' : d.status,
       commitment: d.commitment,
       commitmentPublishedAt: at(d.committed_at),
       cutoffAt: at(d.cutoff_at),

@@ -104,6 +104,36 @@ export async function listFestivals(db: Executor, clubId: string, opts: { endsAf
   return (await q.orderBy('starts_at', 'desc').orderBy('id', 'desc').limit(500).execute()) as FestivalRow[];
 }
 
+/** Writes an edit (the caller has checked it against the phase). */
+export async function updateFestival(
+  tx: Tx,
+  clubId: string,
+  id: string,
+  f: Pick<Festival, 'name' | 'description' | 'audience' | 'enrolment'> & { window: Festival['window'] },
+): Promise<FestivalRow> {
+  return (await tx
+    .updateTable('festivals')
+    .set({
+      name_fa: f.name.fa,
+      name_en: f.name.en,
+      description: f.description ? JSON.stringify(f.description) : null,
+      starts_on: f.window.fromIso,
+      ends_on: f.window.toIso,
+      starts_at: new Date(f.window.startsAt),
+      ends_at: new Date(f.window.endsAt),
+      audience: JSON.stringify(f.audience),
+      enrolment: f.enrolment,
+    })
+    .where('club_id', '=', clubId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow()) as FestivalRow;
+}
+
+export async function setFestivalStatus(tx: Tx, clubId: string, id: string, status: FestivalRow['status']): Promise<FestivalRow> {
+  return (await tx.updateTable('festivals').set({ status }).where('club_id', '=', clubId).where('id', '=', id).returningAll().executeTakeFirstOrThrow()) as FestivalRow;
+}
+
 /** What the earn path needs, for festivals that have not ended yet. */
 export async function festivalsForEarn(db: Executor, clubId: string, now: Date) {
   const rows = await sql<{ id: string; starts_at: Date; ends_at: Date; indicators: unknown; categories: unknown }>`
@@ -175,6 +205,41 @@ export async function insertParticipants(
     on conflict do nothing
     returning member_id`.execute(db);
   return new Set(r.rows.map((x) => x.member_id));
+}
+
+export interface ParticipantPageRow extends ParticipantRow {
+  score: number;
+}
+
+/**
+ * A page of a festival's participants with the total that matches the filter: `q` finds an
+ * entry code, a member id or digits of the masked mobile; `via` the way they joined. Sorted
+ * by score (highest first) or by who joined last.
+ */
+export async function pageParticipants(
+  db: Executor,
+  clubId: string,
+  festivalId: string,
+  o: { q?: string; via?: 'opt_in' | 'automatic'; sort: 'score' | 'joined'; limit: number; offset: number },
+): Promise<{ total: number; items: ParticipantPageRow[] }> {
+  const q = o.q?.trim().toLowerCase() ?? '';
+  const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const where = sql`p.club_id = ${clubId} and p.festival_id = ${festivalId}
+    ${o.via ? sql`and p.via = ${o.via}` : sql``}
+    ${q ? sql`and (p.entry_code = ${q} or p.member_id = ${o.q!.trim()} or p.mobile_masked like ${like})` : sql``}`;
+  const order = o.sort === 'score' ? sql`coalesce(s.value, 0) desc, p.joined_at, p.member_id` : sql`p.joined_at desc, p.member_id`;
+  const [count, rows] = await Promise.all([
+    sql<{ n: number }>`select count(*)::bigint as n from festival_participants p where ${where}`.execute(db),
+    sql<ParticipantPageRow>`
+      select p.member_id, p.entry_code, p.mobile_masked, p.via, p.joined_at, coalesce(s.value, 0) as score
+      from festival_participants p
+      left join festival_standings s
+        on s.club_id = p.club_id and s.festival_id = p.festival_id and s.category = ${SCORE_CATEGORY} and s.member_id = p.member_id
+      where ${where}
+      order by ${order}
+      limit ${o.limit} offset ${o.offset}`.execute(db),
+  ]);
+  return { total: Number(count.rows[0]?.n ?? 0), items: rows.rows.map((r) => ({ ...r, score: Number(r.score) })) };
 }
 
 export async function participantIds(db: Executor, clubId: string, festivalId: string, memberIds: string[]): Promise<Set<string>> {
@@ -334,15 +399,51 @@ export async function listDraws(db: Executor, clubId: string, festivalId: string
     .execute()) as DrawRow[];
 }
 
+/** Every draw of the club (newest cut-off first), with its festival's name and status. */
+export async function listClubDraws(db: Executor, clubId: string, o: { status?: DrawRow['status'] | 'cancelled'; festivalId?: string; limit: number; offset: number }) {
+  // A draw of a cancelled festival that was not drawn reads `cancelled` (derived, never stored).
+  const status =
+    o.status === 'cancelled' ? sql`and d.status <> 'drawn' and f.status = 'cancelled'`
+    : o.status === 'drawn' ? sql`and d.status = 'drawn'`
+    : o.status ? sql`and d.status = ${o.status} and f.status = 'active'`
+    : sql``;
+  const where = sql`d.club_id = ${clubId} ${status} ${o.festivalId ? sql`and d.festival_id = ${o.festivalId}` : sql``}`;
+  const [count, rows] = await Promise.all([
+    sql<{ n: number }>`select count(*)::bigint as n from festival_draws d join festivals f on f.club_id = d.club_id and f.id = d.festival_id where ${where}`.execute(db),
+    sql<DrawRow & { festival_name_fa: string; festival_name_en: string; festival_status: FestivalRow['status'] }>`
+      select d.*, f.name_fa as festival_name_fa, f.name_en as festival_name_en, f.status as festival_status
+      from festival_draws d join festivals f on f.club_id = d.club_id and f.id = d.festival_id
+      where ${where}
+      order by d.cutoff_at desc, d.id desc
+      limit ${o.limit} offset ${o.offset}`.execute(db),
+  ]);
+  return { total: Number(count.rows[0]?.n ?? 0), rows: rows.rows };
+}
+
+/** Locks a festival's undrawn draws: waits for stakes in flight (they hold a draw FOR SHARE). */
+export async function lockUndrawnDraws(tx: Tx, clubId: string, festivalId: string): Promise<void> {
+  await sql`select id from festival_draws where club_id = ${clubId} and festival_id = ${festivalId} and status <> 'drawn' order by id for update`.execute(tx);
+}
+
+/** Points members staked on a festival's draws that have not been drawn (to give back on cancel). */
+export async function undrawnStakes(tx: Tx, clubId: string, festivalId: string) {
+  return (await sql<{ id: string; member_id: string; draw_id: string; points: number }>`
+    select s.id, s.member_id, s.draw_id, s.points from festival_stakes s
+    join festival_draws d on d.club_id = s.club_id and d.id = s.draw_id
+    where s.club_id = ${clubId} and s.festival_id = ${festivalId} and s.source = 'stake' and s.points > 0 and d.status <> 'drawn'
+    order by s.member_id, s.id`.execute(tx)).rows.map((r) => ({ ...r, points: Number(r.points) }));
+}
+
 export async function setDrawStatus(db: Executor, clubId: string, id: string, status: DrawRow['status'], extra: Record<string, unknown> = {}): Promise<void> {
   await db.updateTable('festival_draws').set({ status, ...extra }).where('club_id', '=', clubId).where('id', '=', id).execute();
 }
 
 export async function dueDraws(db: Executor, now: Date): Promise<{ id: string; club_id: string }[]> {
   return (await sql<{ id: string; club_id: string }>`
-    select id, club_id from festival_draws
-    where (status = 'scheduled' and cutoff_at <= ${now}) or (status = 'snapshotted' and draw_at <= ${now})
-    order by cutoff_at, id limit 20`.execute(db)).rows;
+    select d.id, d.club_id from festival_draws d
+    where ((d.status = 'scheduled' and d.cutoff_at <= ${now}) or (d.status = 'snapshotted' and d.draw_at <= ${now}))
+      and exists (select 1 from festivals f where f.club_id = d.club_id and f.id = d.festival_id and f.status = 'active')
+    order by d.cutoff_at, d.id limit 20`.execute(db)).rows;
 }
 
 /**

@@ -8,7 +8,7 @@ import { ROLES, anyOf } from '../../platform/http/principal.js';
 import { ok } from '../../platform/result.js';
 import type { ClubService } from '../clubs/index.js';
 import type { MemberService } from '../members/index.js';
-import { TierProgramSchema } from './domain.js';
+import { rankOf, thresholdFor, TierProgramSchema } from './domain.js';
 import type { TierService } from './service.js';
 
 export function tierRoutes(app: App, tiers: TierService, clubs: ClubService, members: MemberService) {
@@ -36,6 +36,27 @@ export function tierRoutes(app: App, tiers: TierService, clubs: ClubService, mem
   }, async (req, reply) => {
     const club = (await clubs.get(principalOf(req).clubId))!;
     return sendResult(reply, ok(await tiers.review(club, undefined, { force: true })));
+  });
+
+  r.get('/api/v1/me/tier', {
+    schema: {
+      tags: ['me'],
+      summary: 'My tier: the measure in the current window, the next tier (threshold, what is missing, progress 0–1), every level with its threshold for me, and my tier history',
+    },
+    config: { allow: ROLES.member },
+  }, async (req, reply) => {
+    const p = principalOf(req);
+    const m = await members.get(p.clubId, p.subjectId);
+    if (!m.ok) return sendProblem(reply, 'member_not_found');
+    const club = (await clubs.get(p.clubId))!;
+    const [program, mine] = await Promise.all([tiers.program(p.clubId), tiers.memberTier(club, m.value)]);
+    const levels = (program?.levels ?? []).map((l) => ({ code: l.code, name: l.name, threshold: thresholdFor(l, m.value), multiplier: l.multiplier }));
+    const current = program ? rankOf(program, mine.tier) : -1;
+    const level = current >= 0 ? levels[current]! : null;
+    const next = mine.next
+      ? { ...mine.next, name: levels.find((l) => l.code === mine.next!.tier)?.name ?? null, progress: mine.next.threshold > 0 ? Math.min(1, Math.max(0, (mine.next.threshold - mine.next.missing) / mine.next.threshold)) : 1 }
+      : null;
+    return { ...mine, name: level?.name ?? null, multiplier: level?.multiplier ?? 1, next, levels, top: program !== null && current === levels.length - 1 };
   });
 
   r.get('/api/v1/members/:id/tier', {

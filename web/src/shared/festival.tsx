@@ -10,8 +10,15 @@ type Fmt = ReturnType<typeof useFormat>;
 type T = (k: MessageKey, v?: Record<string, string | number>) => string;
 
 const PHASE_COLOR: Record<FestivalPhase, string> = { open: 'teal', upcoming: 'blue', closed: 'gray' };
-export function PhaseBadge({ phase, size = 'sm' }: { phase: FestivalPhase; size?: 'xs' | 'sm' | 'md' | 'lg' }) {
+/** The festival's phase; a cancelled festival reads «لغو شده» whatever its dates say. */
+export function PhaseBadge({ phase, status, size = 'sm' }: { phase: FestivalPhase; status?: 'active' | 'cancelled'; size?: 'xs' | 'sm' | 'md' | 'lg' }) {
   const { t } = useI18n();
+  if (status === 'cancelled')
+    return (
+      <Badge color="red" variant="light" size={size} tt="none" data-testid="festival-cancelled">
+        {t('festival.cancelled')}
+      </Badge>
+    );
   return (
     <Badge color={PHASE_COLOR[phase]} variant="light" size={size} tt="none">
       {t(`festival.phase.${phase}` as MessageKey)}
@@ -19,7 +26,7 @@ export function PhaseBadge({ phase, size = 'sm' }: { phase: FestivalPhase; size?
   );
 }
 
-const DRAW_COLOR: Record<DrawStatus, string> = { scheduled: 'blue', snapshotted: 'orange', drawn: 'teal' };
+const DRAW_COLOR: Record<DrawStatus, string> = { scheduled: 'blue', snapshotted: 'orange', drawn: 'teal', cancelled: 'gray' };
 export function DrawStatusBadge({ status }: { status: DrawStatus }) {
   const { t } = useI18n();
   return (

@@ -89,6 +89,8 @@ export type Overview = {
   daily: { date: string; issued: number; redeemed: number; expired: number }[];
   tiers: { tier: string | null; members: number }[];
   joinedVia: { channel: string; members: number }[];
+  /** The most redeemed rewards of the period (absent from older APIs). */
+  topRewards?: { rewardId: string; title: LocalizedName; type: string; redemptions: number; members: number; points: number }[];
 };
 
 /** The optional profile fields whose completion the club rewards (the members module's list). */
@@ -162,6 +164,14 @@ export type MemberTier = {
   next: { tier: string; threshold: number; missing: number } | null;
   history: { from: string | null; to: string | null; reason: string; measure: number | null; at: string }[];
 };
+/** GET /api/v1/me/tier: the member's own view, with names, levels and progress (0–1). */
+export type MyTier = Omit<MemberTier, 'next'> & {
+  name: { fa: string; en?: string } | null;
+  multiplier: number;
+  next: { tier: string; name: { fa: string; en?: string } | null; threshold: number; missing: number; progress: number } | null;
+  levels: { code: string; name: { fa: string; en?: string }; threshold: number; multiplier: number }[];
+  top: boolean;
+};
 
 // ───────────────────────────── referrals and occasions ─────────────────────────────
 
@@ -174,6 +184,16 @@ export type ReferralSettings = {
   monthlyCap: { points?: number; count?: number };
 };
 export type Referral = { refereeId: string; status: string; reason: string | null; referrerPoints: number; refereePoints: number; availableAt?: string | null; at: string };
+/** A friend in GET /api/v1/me/referrals: `pending` until their first qualifying event. */
+export type MyReferral = Referral & { name: string | null; mobileMasked: string; joinedAt: string };
+export type MyReferrals = {
+  code: string;
+  link: string;
+  settings: ReferralSettings | null;
+  items: MyReferral[];
+  totals: { invited: number; pending: number; qualified: number; earned: number };
+  thisMonth: { count: number; points: number; capReached: boolean };
+};
 
 export type OccasionSettings = {
   birthday?: { points: number; sms: boolean; text?: string };
@@ -210,7 +230,8 @@ export type Festival = {
 export type MemberFestival = Festival & { joined: boolean; canJoin: boolean; score: number };
 
 export type Prize = { fromRank: number; toRank: number; title: LocalizedName; rewardId?: string };
-export type DrawStatus = 'scheduled' | 'snapshotted' | 'drawn';
+/** `cancelled`: the festival was cancelled before the draw ran (derived, never drawn). */
+export type DrawStatus = 'scheduled' | 'snapshotted' | 'drawn' | 'cancelled';
 export type Draw = {
   id: string;
   festivalId: string;
@@ -233,6 +254,12 @@ export type Draw = {
   drawnAt: string | null;
   publicUrl: string;
 };
+/** GET /api/v1/draws: every draw of the club with its festival. */
+export type ClubDraw = Draw & { festival: { id: string; name: LocalizedName; status: 'active' | 'cancelled' } };
+export type Paged<T> = { total: number; limit: number; offset: number; items: T[] };
+/** GET /api/v1/festivals/:id/participants */
+export type FestivalParticipant = { festivalId: string; memberId: string; entryCode: string; entryRef: string; via: 'opt_in' | 'automatic'; joinedAt: string; score: number };
+
 export type DrawDetail = Draw & { winnerList: { rank: number; ref: string; memberId: string; chances: number; prize: Prize | null }[] };
 
 export type Leaderboard = {
@@ -259,6 +286,10 @@ export type TopPerformers = { decidedAt: string | null; items: { category: strin
 export type PublishedDraw = {
   format: string;
   drawId: string;
+  /** The club's slug and name (absent from older documents). */
+  club?: string | null;
+  clubName?: LocalizedName | null;
+  festivalName?: LocalizedName | null;
   festivalId: string;
   title: string;
   titleEn: string;

@@ -272,6 +272,9 @@ export default function DashboardPage() {
             )}
           </Card>
         </Grid.Col>
+        <Grid.Col span={12}>
+          <TopRewards items={o?.topRewards} loading={loading} days={Number(days)} />
+        </Grid.Col>
       </Grid>
       <Text size="xs" c="dimmed" mt="md" ta="end">
         {t('dashboard.tz', { tz: f.timeZone, cal: t(locale === 'fa' ? 'dashboard.calJalali' : 'dashboard.calBoth') })}
@@ -298,5 +301,67 @@ function ActiveBar({ label, n, of }: { label: string; n: number; of: number }) {
       </Group>
       <Progress value={share * 100} size="lg" radius="xl" aria-label={label} />
     </div>
+  );
+}
+
+/** The most redeemed rewards of the period: what members actually want from the catalogue. */
+function TopRewards({ items, loading, days }: { items: Overview['topRewards']; loading: boolean; days: number }) {
+  const { t } = useI18n();
+  const f = useFormat();
+  const max = Math.max(1, ...(items ?? []).map((x) => x.redemptions));
+  return (
+    <Card data-testid="top-rewards">
+      <Group justify="space-between" mb="md">
+        <Title order={3} fz="md">
+          {t('dashboard.topRewards')}
+        </Title>
+        <Text size="xs" c="dimmed">
+          {t('dashboard.lastDays', { n: f.num(days) })}
+        </Text>
+      </Group>
+      {loading ? (
+        <Skeleton height={120} />
+      ) : !items || items.length === 0 ? (
+        <EmptyBlock
+          icon={<IconGift size={28} />}
+          title={t('dashboard.noTopRewards')}
+          description={t('dashboard.noTopRewardsHint')}
+          action={
+            <Button component={Link} to="/rewards" variant="light" size="xs">
+              {t('nav.rewards')}
+            </Button>
+          }
+        />
+      ) : (
+        <Stack gap="sm">
+          {items.map((x, i) => (
+            <div key={x.rewardId}>
+              <Group justify="space-between" wrap="nowrap" mb={4}>
+                <Group gap="xs" wrap="nowrap" style={{ minWidth: 0 }}>
+                  <Text size="sm" c="dimmed" fw={700} w={18} className="vafa-num">
+                    {f.num(i + 1)}
+                  </Text>
+                  <Text size="sm" fw={600} truncate>
+                    {f.name(x.title)}
+                  </Text>
+                </Group>
+                <Group gap="md" wrap="nowrap">
+                  <Text size="xs" c="dimmed" className="vafa-num">
+                    {t('dashboard.topRewardsMembers', { n: f.num(x.members) })}
+                  </Text>
+                  <Text size="xs" c="dimmed" className="vafa-num">
+                    {f.points(x.points)}
+                  </Text>
+                  <Text size="sm" fw={700} className="vafa-num" miw={64} ta="end">
+                    {t('dashboard.topRewardsTimes', { n: f.num(x.redemptions) })}
+                  </Text>
+                </Group>
+              </Group>
+              <Progress value={(x.redemptions / max) * 100} size="sm" radius="xl" color={i === 0 ? 'brand.6' : 'brand.3'} aria-label={f.name(x.title)} />
+            </div>
+          ))}
+        </Stack>
+      )}
+    </Card>
   );
 }

@@ -1,30 +1,31 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Link } from 'react-router-dom';
-import { Anchor, Card, Group, SegmentedControl, Stack, Table, Text } from '@mantine/core';
+import { Anchor, Card, Group, Pagination, SegmentedControl, Stack, Table, Text } from '@mantine/core';
+import { qs } from '../../shared/api';
 import { DrawStatusBadge, proofPath } from '../../shared/festival';
 import { useQuery } from '../../shared/hooks';
 import { useI18n } from '../../shared/i18n';
 import { IconTicket } from '../../shared/icons';
-import type { Draw, DrawStatus, Festival } from '../../shared/types';
+import type { ClubDraw, DrawStatus, Paged } from '../../shared/types';
 import { EmptyBlock, ErrorAlert, PageHeader, TableSkeleton } from '../../shared/ui';
 import { useFormat } from '../../shared/useFormat';
 import { useAdmin } from '../session';
 
-type Row = Draw & { festival: Festival };
+const PAGE = 25;
 
-/** Every draw of every festival, soonest work first: what is due, what is drawn, where the proof is. */
+/** Every draw of every festival (GET /api/v1/draws), newest cut-off first: what is due, what is drawn, where the proof is. */
 export default function DrawsPage() {
   const { t } = useI18n();
   const f = useFormat();
   const { client } = useAdmin();
   const [status, setStatus] = useState<'all' | DrawStatus>('all');
-  const q = useQuery<Row[]>('all-draws', async (signal) => {
-    const festivals = (await client.get<{ items: Festival[] }>('/api/v1/festivals', signal)).items;
-    const lists = await Promise.all(festivals.map((fe) => client.get<{ items: Draw[] }>(`/api/v1/festivals/${fe.id}/draws`, signal).then((r) => r.items.map((d) => ({ ...d, festival: fe })))));
-    return lists.flat().sort((a, b) => b.cutoffAt.localeCompare(a.cutoffAt));
-  });
-  const all = q.data ?? [];
-  const items = status === 'all' ? all : all.filter((d) => d.status === status);
+  const [page, setPage] = useState(1);
+  useEffect(() => setPage(1), [status]);
+  const q = useQuery<Paged<ClubDraw>>(`all-draws|${status}|${page}`, (signal) =>
+    client.get<Paged<ClubDraw>>(`/api/v1/draws${qs({ status: status === 'all' ? undefined : status, limit: PAGE, offset: (page - 1) * PAGE })}`, signal),
+  );
+  const items = q.data?.items ?? [];
+  const total = q.data?.total ?? 0;
   const now = Date.now();
 
   return (
@@ -37,18 +38,24 @@ export default function DrawsPage() {
             value={status}
             onChange={(v) => setStatus(v as typeof status)}
             data={[
-              { value: 'all', label: t('festivals.all', { n: f.num(all.length) }) },
+              { value: 'all', label: t('draws.filterAll') },
               { value: 'scheduled', label: t('draw.status.scheduled') },
               { value: 'snapshotted', label: t('draw.status.snapshotted') },
               { value: 'drawn', label: t('draw.status.drawn') },
+              { value: 'cancelled', label: t('draw.status.cancelled') },
             ]}
           />
+          {q.data && (
+            <Text size="sm" c="dimmed" data-testid="draws-total">
+              {t('draws.total', { n: f.num(total) })}
+            </Text>
+          )}
         </Group>
         {q.error ? (
           <div style={{ padding: 16 }}>
             <ErrorAlert error={q.error} onRetry={q.reload} />
           </div>
-        ) : q.loading ? (
+        ) : !q.data ? (
           <TableSkeleton rows={4} cols={5} />
         ) : items.length === 0 ? (
           <EmptyBlock icon={<IconTicket size={28} />} title={t('draws.empty')} description={t('draws.pageEmptyHint')} />
@@ -80,7 +87,9 @@ export default function DrawsPage() {
                       </Text>
                     </Table.Td>
                     <Table.Td>
-                      <Text size="sm">{f.name(d.festival.name)}</Text>
+                      <Anchor component={Link} to={`/festivals/${d.festival.id}`} size="sm" c="inherit">
+                        {f.name(d.festival.name)}
+                      </Anchor>
                     </Table.Td>
                     <Table.Td>
                       <Stack gap={2} align="flex-start">
@@ -111,6 +120,11 @@ export default function DrawsPage() {
               </Table.Tbody>
             </Table>
           </Table.ScrollContainer>
+        )}
+        {total > PAGE && (
+          <Group justify="center" p="md">
+            <Pagination total={Math.ceil(total / PAGE)} value={page} onChange={setPage} size="sm" aria-label={t('common.pagination')} getItemProps={(n) => ({ children: f.num(n) })} />
+          </Group>
         )}
       </Card>
     </>

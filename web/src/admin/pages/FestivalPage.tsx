@@ -8,13 +8,14 @@ import { normalizeDigits } from '../../shared/digits';
 import { PhaseBadge, RefText, audienceText, categoryValue, eventLabel, indicatorText, windowText } from '../../shared/festival';
 import { useQuery } from '../../shared/hooks';
 import { isolate, useI18n } from '../../shared/i18n';
-import { IconChevronStart, IconConfetti, IconCopy, IconMedal, IconSearch, IconTarget, IconTicket, IconTrophy, IconUsers } from '../../shared/icons';
+import { IconChevronStart, IconConfetti, IconCopy, IconEdit, IconMedal, IconSearch, IconTarget, IconTicket, IconTrophy, IconUsers } from '../../shared/icons';
 import type { Festival, Leaderboard, Member, Page, Standing, TopPerformers } from '../../shared/types';
 import { EmptyBlock, ErrorAlert, MobileText, PageHeader, StatCard, TableSkeleton, problemText } from '../../shared/ui';
 import { useFormat } from '../../shared/useFormat';
 import { useAdmin } from '../session';
 import { memberName } from '../components/member-bits';
 import { FestivalDraws } from '../components/FestivalDraws';
+import { FestivalCancelModal, FestivalEditModal, ParticipantList } from '../components/FestivalManage';
 
 const TABS = ['overview', 'participants', 'leaderboard', 'draws', 'top'] as const;
 type Tab = (typeof TABS)[number];
@@ -28,6 +29,13 @@ export default function FestivalPage() {
   const tab = (TABS as readonly string[]).includes(params.get('tab') ?? '') ? (params.get('tab') as Tab) : 'overview';
   const q = useQuery<Festival>(`festival|${id}`, (signal) => client.get<Festival>(`/api/v1/festivals/${id}`, signal));
   const fe = q.data;
+  const [editing, setEditing] = useState(false);
+  const [cancelling, setCancelling] = useState(false);
+  const [version, setVersion] = useState(0);
+  const changed = (next: Festival) => {
+    q.setData({ ...fe!, ...next });
+    setVersion((n) => n + 1);
+  };
 
   const back = (
     <Anchor component={Link} to="/festivals" size="sm" c="dimmed">
@@ -47,18 +55,37 @@ export default function FestivalPage() {
         title={
           <Group gap="sm" component="span">
             {f.name(fe.name)}
-            <PhaseBadge phase={fe.phase} size="lg" />
+            <PhaseBadge phase={fe.phase} status={fe.status} size="lg" />
           </Group>
         }
         subtitle={[windowText(fe.window, f, t), audienceText(fe.audience, t), t(`festival.enrolment.${fe.enrolment}`)].join(t('common.sep'))}
         actions={
           can('write') && (
-            <Button component={Link} to={`/festivals/new?from=${fe.id}`} variant="default" leftSection={<IconCopy size={16} />}>
-              {t('festival.duplicate')}
-            </Button>
+            <Group gap="sm">
+              {fe.status === 'active' && (
+                <Button variant="default" leftSection={<IconEdit size={16} />} onClick={() => setEditing(true)} data-testid="festival-edit-open">
+                  {t('festival.edit.open')}
+                </Button>
+              )}
+              <Button component={Link} to={`/festivals/new?from=${fe.id}`} variant="default" leftSection={<IconCopy size={16} />}>
+                {t('festival.duplicate')}
+              </Button>
+              {fe.status === 'active' && fe.phase !== 'closed' && (
+                <Button variant="light" color="red" onClick={() => setCancelling(true)} data-testid="festival-cancel-open">
+                  {t('festival.cancel.open')}
+                </Button>
+              )}
+            </Group>
           )
         }
       />
+      {fe.status === 'cancelled' && (
+        <Alert color="red" variant="light" mb="md" title={t('festival.cancelled')}>
+          {t('festival.cancelledHint')}
+        </Alert>
+      )}
+      <FestivalEditModal festival={fe} opened={editing} onClose={() => setEditing(false)} onSaved={changed} />
+      <FestivalCancelModal festival={fe} opened={cancelling} onClose={() => setCancelling(false)} onDone={changed} />
       <Tabs value={tab} onChange={(v) => setParams(v && v !== 'overview' ? { tab: v } : {}, { replace: true })} keepMounted={false}>
         <Tabs.List mb="md">
           <Tabs.Tab value="overview" leftSection={<IconConfetti size={16} />}>
@@ -81,7 +108,7 @@ export default function FestivalPage() {
           <Overview festival={fe} />
         </Tabs.Panel>
         <Tabs.Panel value="participants">
-          <Participants festival={fe} />
+          <Participants festival={fe} version={version} />
         </Tabs.Panel>
         <Tabs.Panel value="leaderboard">
           <Board festival={fe} />
@@ -276,7 +303,7 @@ function Board({ festival: fe }: { festival: Festival }) {
   );
 }
 
-function Participants({ festival: fe }: { festival: Festival }) {
+function Participants({ festival: fe, version }: { festival: Festival; version: number }) {
   const { t } = useI18n();
   const f = useFormat();
   const { client, can } = useAdmin();
@@ -285,7 +312,7 @@ function Participants({ festival: fe }: { festival: Festival }) {
   const [picked, setPicked] = useState<Member | null>(null);
   const [busy, setBusy] = useState(false);
   const [syncing, setSyncing] = useState(false);
-  const board = useQuery<Leaderboard>(`board|${fe.id}|score|100`, (signal) => client.get<Leaderboard>(`/api/v1/festivals/${fe.id}/leaderboard${qs({ limit: 100 })}`, signal));
+  const [enrolled, setEnrolled] = useState(0);
   const standing = useQuery<Standing | null>(picked ? `standing|${fe.id}|${picked.id}` : null, (signal) => client.get<Standing>(`/api/v1/festivals/${fe.id}/members/${picked!.id}`, signal));
 
   const find = async (e: FormEvent) => {
@@ -310,7 +337,7 @@ function Participants({ festival: fe }: { festival: Festival }) {
       await client.post(`/api/v1/festivals/${fe.id}/participants`, { memberId: m.id }, { 'idempotency-key': crypto.randomUUID() });
       notifications.show({ color: 'teal', message: t('festival.enrolled', { name: isolate(memberName(m) || m.mobileMasked) }) });
       standing.reload();
-      board.reload();
+      setEnrolled((n) => n + 1);
     } catch (err) {
       notifications.show({ color: 'red', message: problemText(err, t).title });
     } finally {
@@ -325,7 +352,7 @@ function Participants({ festival: fe }: { festival: Festival }) {
     try {
       const r = await client.post<{ enrolled: number }>(`/api/v1/festivals/${fe.id}/enrolment/sync`, { full: true });
       notifications.show({ color: 'teal', message: t('festival.synced', { n: f.num(r.enrolled) }) });
-      board.reload();
+      setEnrolled((n) => n + 1);
     } catch (err) {
       notifications.show({ color: 'red', message: problemText(err, t).title });
     } finally {
@@ -378,7 +405,7 @@ function Participants({ festival: fe }: { festival: Festival }) {
                       <MobileText value={picked.mobile} />
                     </Text>
                   </div>
-                  {s && !s.joined && can('write') && fe.phase !== 'closed' && (
+                  {s && !s.joined && can('write') && fe.phase !== 'closed' && fe.status === 'active' && (
                     <Button size="xs" onClick={() => enrol(picked)} loading={busy}>
                       {t('festival.enrol')}
                     </Button>
@@ -433,7 +460,7 @@ function Participants({ festival: fe }: { festival: Festival }) {
               </Card>
             )}
           </Card>
-          {fe.enrolment === 'automatic' && can('write') && fe.phase !== 'closed' && (
+          {fe.enrolment === 'automatic' && can('write') && fe.phase !== 'closed' && fe.status === 'active' && (
             <Card>
               <Title order={3} fz="md">
                 {t('festival.sync')}
@@ -449,32 +476,7 @@ function Participants({ festival: fe }: { festival: Festival }) {
         </Stack>
       </Grid.Col>
       <Grid.Col span={{ base: 12, lg: 7 }}>
-        <Card p={0}>
-          <Group p="md" justify="space-between">
-            <Title order={3} fz="md">
-              {t('festival.rankedParticipants')}
-            </Title>
-            {board.data && (
-              <Text size="sm" c="dimmed">
-                {t('festival.rankedOf', { n: f.num(board.data.ranked) })}
-              </Text>
-            )}
-          </Group>
-          {board.error ? (
-            <div style={{ padding: 16 }}>
-              <ErrorAlert error={board.error} onRetry={board.reload} />
-            </div>
-          ) : board.loading ? (
-            <TableSkeleton rows={5} cols={3} />
-          ) : !board.data || board.data.items.length === 0 ? (
-            <EmptyBlock icon={<IconUsers size={28} />} title={t('festival.noParticipants')} description={t('festival.noParticipantsHint')} />
-          ) : (
-            <BoardTable festival={fe} board={board.data} />
-          )}
-          <Text size="xs" c="dimmed" p="md" pt={0}>
-            {t('festival.zeroScoreNote')}
-          </Text>
-        </Card>
+        <ParticipantList festival={fe} version={version + enrolled} />
       </Grid.Col>
     </Grid>
   );

@@ -92,7 +92,7 @@ export default function FestivalsPage() {
                       <Text size="sm">{windowText(x.window, f, t)}</Text>
                     </Table.Td>
                     <Table.Td>
-                      <PhaseBadge phase={x.phase} />
+                      <PhaseBadge phase={x.phase} status={x.status} />
                     </Table.Td>
                     <Table.Td>
                       <Text size="sm">{audienceText(x.audience, t)}</Text>

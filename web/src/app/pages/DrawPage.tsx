@@ -44,15 +44,22 @@ export default function DrawPage() {
           <Group gap="xs" wrap="nowrap" component={session ? Link : 'div'} {...(session ? { to: '/' } : {})} style={{ textDecoration: 'none', color: 'inherit' }}>
             <LogoMark size={30} />
             <div>
-              <Text fw={700} lh={1.1}>
-                {f.name(club?.name) || t('brand.name')}
+              <Text fw={700} lh={1.1} data-testid="proof-club">
+                {f.name(d?.clubName ?? club?.name) || t('brand.name')}
               </Text>
               <Text size="xs" c="dimmed" lh={1.1}>
                 {t('proof.tagline')}
               </Text>
             </div>
           </Group>
-          <LanguageToggle variant="subtle" />
+          <Group gap="xs" wrap="nowrap">
+            {!session && d?.club && (
+              <Button component={Link} to={`/login?club=${encodeURIComponent(d.club)}`} size="xs" variant="light" data-testid="proof-join">
+                {t('proof.join')}
+              </Button>
+            )}
+            <LanguageToggle variant="subtle" />
+          </Group>
         </Group>
       </header>
       <main className={classes.main} style={{ paddingBottom: 48 }}>
@@ -76,6 +83,11 @@ export default function DrawPage() {
                 <Title order={1} fz={22} c="white">
                   {title}
                 </Title>
+                {d.festivalName && (
+                  <Text size="sm" mt={4} style={{ opacity: 0.9 }} data-testid="proof-festival">
+                    {f.name(d.festivalName)}
+                  </Text>
+                )}
                 <Group gap="xs" mt="sm">
                   <DrawStatusBadge status={d.status} />
                   <Badge variant="white" color="dark" tt="none">
@@ -89,6 +101,11 @@ export default function DrawPage() {
                 </SimpleGrid>
               </Paper>
 
+              {d.status === 'cancelled' && (
+                <Alert color="gray" variant="light" data-testid="proof-cancelled">
+                  {t('proof.cancelled')}
+                </Alert>
+              )}
               <Text size="sm" c="dimmed">
                 {chanceRuleText(d.rules.chances, f, t)}
                 {d.rules.minScore > 1 ? `${t('common.sep')}${t('app.draw.minScore', { n: f.num(d.rules.minScore) })}` : ''}

@@ -87,7 +87,7 @@ export default function FestivalPage() {
             </Text>
           </div>
           <div style={{ flexShrink: 0 }}>
-            <PhaseBadge phase={fe.phase} />
+            <PhaseBadge phase={fe.phase} status={fe.status} />
           </div>
         </Group>
         {s.joined ? (

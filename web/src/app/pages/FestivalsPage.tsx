@@ -104,7 +104,7 @@ function FestivalList() {
             )}
             <Group justify="space-between" wrap="nowrap">
               <Group gap={6}>
-                <PhaseBadge phase={x.phase} />
+                <PhaseBadge phase={x.phase} status={x.status} />
                 {x.joined && (
                   <Badge color="teal" variant="light" tt="none" leftSection={<IconCheck size={12} />}>
                     {t('app.festival.youreIn')}

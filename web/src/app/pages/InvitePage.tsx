@@ -1,11 +1,11 @@
 import { Badge, Button, Card, CopyButton, Group, Progress, SimpleGrid, Skeleton, Stack, Text, ThemeIcon, Title } from '@mantine/core';
 import { ApiError } from '../../shared/api';
 import { useQuery } from '../../shared/hooks';
-import type { Referral, ReferralSettings } from '../../shared/types';
+import type { MyReferrals } from '../../shared/types';
 import { useFormat } from '../../shared/useFormat';
 import { hasMessage, useI18n, type MessageKey } from '../../shared/i18n';
 import { IconCheck, IconCopy, IconShare } from '../../shared/icons';
-import { CodeText, ErrorAlert, Ltr } from '../../shared/ui';
+import { CodeText, ErrorAlert, Ltr, MobileText } from '../../shared/ui';
 import { useMemberSession } from '../session';
 
 export default function InvitePage() {
@@ -64,12 +64,11 @@ export default function InvitePage() {
   );
 }
 
-type MyReferrals = { items: Referral[]; settings?: ReferralSettings | null; thisMonth?: { count: number; points: number } };
-
 /**
- * Friends the member invited and what each earned. Reads GET /api/v1/me/referrals (the same
- * items as the console's member tab, plus the programme and this month's use of the cap);
- * an API without that route gets an honest "soon" instead of an error.
+ * Friends the member invited and what each earned. Reads GET /api/v1/me/referrals: friends
+ * who joined with the code (pending until their first qualifying purchase, then qualified,
+ * capped or rejected), the programme's terms and this month against the cap; an API without
+ * that route gets an honest "soon" instead of an error.
  */
 function ReferralProgress() {
   const { t } = useI18n();
@@ -96,10 +95,10 @@ function ReferralProgress() {
         </Text>
       </Card>
     );
-  const qualified = d.items.filter((r) => r.status === 'qualified');
-  const earned = qualified.reduce((s, r) => s + r.referrerPoints, 0);
+  const totals = d.totals ?? { invited: d.items.length, pending: 0, qualified: d.items.filter((r) => r.status === 'qualified').length, earned: d.items.reduce((s, r) => s + r.referrerPoints, 0) };
   const cap = d.settings?.monthlyCap.count;
   const status = (s: string) => (hasMessage(`referrals.status.${s}`) ? t(`referrals.status.${s}` as MessageKey) : s);
+  const color = (s: string) => (s === 'qualified' ? 'teal' : s === 'pending' ? 'blue' : s === 'capped' ? 'orange' : 'gray');
   return (
     <Card padding="md" data-testid="referral-progress">
       <Text fw={700} mb="sm">
@@ -107,9 +106,9 @@ function ReferralProgress() {
       </Text>
       <SimpleGrid cols={3} spacing="xs">
         {[
-          { label: t('app.invite.invited'), value: f.num(d.items.length) },
-          { label: t('app.invite.qualified'), value: f.num(qualified.length) },
-          { label: t('app.invite.earned'), value: f.num(earned) },
+          { label: t('app.invite.invited'), value: f.num(totals.invited) },
+          { label: t('app.invite.qualified'), value: f.num(totals.qualified) },
+          { label: t('app.invite.earned'), value: f.num(totals.earned) },
         ].map((x) => (
           <Card key={x.label} padding="xs" bg="gray.0" ta="center">
             <Text fw={800} fz="xl" className="vafa-num">
@@ -136,7 +135,12 @@ function ReferralProgress() {
               {t('app.game.progress', { done: f.num(d.thisMonth.count), target: f.num(cap) })}
             </Text>
           </Group>
-          <Progress value={cap > 0 ? Math.min(100, (d.thisMonth.count / cap) * 100) : 100} size="sm" radius="xl" aria-label={t('app.invite.cap')} />
+          <Progress value={cap > 0 ? Math.min(100, (d.thisMonth.count / cap) * 100) : 100} size="sm" radius="xl" color={d.thisMonth.capReached ? 'orange' : undefined} aria-label={t('app.invite.cap')} />
+          {d.thisMonth.capReached && (
+            <Text size="xs" c="orange.8" mt={4}>
+              {t('app.invite.capReached')}
+            </Text>
+          )}
         </div>
       )}
       {d.items.length === 0 ? (
@@ -146,14 +150,28 @@ function ReferralProgress() {
       ) : (
         <Stack gap={6} mt="md">
           {d.items.map((r) => (
-            <Group key={r.refereeId} justify="space-between" wrap="nowrap">
-              <div>
-                <Text size="sm">{t('app.invite.friendJoined', { date: f.date(r.at) })}</Text>
-                <Badge size="xs" variant="light" tt="none" color={r.status === 'qualified' ? 'teal' : r.status === 'rejected' ? 'gray' : 'orange'}>
-                  {status(r.status)}
-                </Badge>
+            <Group key={r.refereeId} justify="space-between" wrap="nowrap" data-testid="referral-friend">
+              <div style={{ minWidth: 0 }}>
+                <Group gap={6} wrap="nowrap">
+                  <Text size="sm" fw={600} truncate>
+                    {r.name || t('app.invite.friend')}
+                  </Text>
+                  {r.mobileMasked && (
+                    <Text size="xs" c="dimmed">
+                      <MobileText value={r.mobileMasked} />
+                    </Text>
+                  )}
+                </Group>
+                <Group gap={6} wrap="nowrap">
+                  <Badge size="xs" variant="light" tt="none" color={color(r.status)}>
+                    {status(r.status)}
+                  </Badge>
+                  <Text size="xs" c="dimmed">
+                    {r.status === 'pending' ? t('app.invite.joinedOn', { date: f.date(r.joinedAt ?? r.at) }) : t('app.invite.settledOn', { date: f.date(r.at) })}
+                  </Text>
+                </Group>
               </div>
-              <Text fw={700} className="vafa-num" c={r.referrerPoints > 0 ? 'teal.8' : 'dimmed'}>
+              <Text fw={700} className="vafa-num" c={r.referrerPoints > 0 ? 'teal.8' : 'dimmed'} dir="ltr">
                 {r.referrerPoints > 0 ? `+${f.num(r.referrerPoints)}` : '—'}
               </Text>
             </Group>
