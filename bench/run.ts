@@ -38,10 +38,24 @@ import { pathBench, printRules, pureBench, type RulesBenchResult } from './rules
 import { runFestivals, type FestivalFigures } from './festivals.js';
 import { openPostgres } from '../src/platform/db.js';
 import { migrate } from '../src/platform/migrate.js';
+import { spawn } from 'node:child_process';
+
+/** Runs bench/redemption.ts in a child process and passes its report through. */
+function runRedemptionBench(env: Record<string, string>, log: (s: string) => void): Promise<string> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/redemption.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+      for (const line of b.toString().split('\n')) if (line.trim()) log(`  ${line}`);
+    });
+    child.on('close', () => resolve(out));
+  });
+}
 
 // ------------------------------------------------------------------------------ options
 
-const SCENARIOS = ['single', 'closed', 'batch', 'hot', 'baseline', 'pgbench', 'roundtrips', 'rules', 'festivals', 'gcsweep'] as const;
+const SCENARIOS = ['single', 'closed', 'batch', 'hot', 'baseline', 'pgbench', 'roundtrips', 'rules', 'festivals', 'redemption', 'gcsweep'] as const;
 /** Run only when named in --only. */
 const BY_NAME_ONLY: readonly string[] = ['gcsweep'];
 type Scenario = (typeof SCENARIOS)[number];
@@ -511,6 +525,7 @@ async function main() {
   let pgInfo: PgServerInfo | null = null;
   let rules: RulesBenchResult | null = null;
   let festivals: FestivalFigures | null = null;
+  let redemption: string | null = null;
   try {
     const wantsPg = o.engines.includes('postgres') || o.has('baseline') || o.has('pgbench');
     const pgDown = wantsPg ? await pgAvailable() : 'not requested';
@@ -553,6 +568,12 @@ async function main() {
     if (o.has('festivals')) {
       log(`\n== festivals (issue 5; in process, PostgreSQL, ${o.festivals.participants.toLocaleString('en-US')} participants) ==`);
       festivals = await runFestivals({ ...o.festivals, log });
+    }
+    // Issue 4: its own server and database (bench/redemption.ts), run as a child; its report
+    // (200/s open loop, the hot reward, the same-run raw-SQL baselines) goes to this log.
+    if (o.has('redemption')) {
+      log('\n== redemption (issue 4; real HTTP, PostgreSQL: bench/redemption.ts) ==');
+      redemption = await runRedemptionBench(o.quick ? { DURATION_S: '5' } : {}, log);
     }
   } finally {
     await cleanup();
