@@ -40,6 +40,7 @@ const BODIES: Record<string, (w: World) => unknown> = {
   'POST /api/v1/members/{id}/redemptions': (w) => ({ rewardId: w.ids.reward }),
   'POST /api/v1/me/redemptions': (w) => ({ rewardId: w.ids.reward }),
   'POST /api/v1/festivals/{id}/participants': (w) => ({ memberId: w.members[0] }),
+  'PATCH /api/v1/festivals/{id}': () => ({ description: { fa: 'ماتریس دسترسی' } }),
   'POST /api/v1/pos/quote': (w) => ({ member: { id: w.members[0] }, basketRials: 1_000_000 }),
   'POST /api/v1/pos/burn': (w) => ({ member: { id: w.members[0] }, basketRials: 1_000_000, points: 1 }),
   'POST /api/v1/pos/refunds': (w) => ({ purchaseEventId: w.ids.purchaseEventId }),
