@@ -33,7 +33,8 @@ export async function groupCommitSweep(database: Database, clubId: string, membe
   let seq = 0;
   const out: SweepPoint[] = [];
   for (const mi of o.inflight) {
-    committer.opts.maxInflight = mi;
+    committer.opts.maxInflight = Math.max(mi, 4);
+    (committer.opts as { maxInflightPerGroup?: number }).maxInflightPerGroup = mi; // one club: the per-club limit is what binds
     for (const c of o.connections) {
       const s0 = { ...(stats() ?? { batches: 0, events: 0 }) };
       const lat: number[] = [];
