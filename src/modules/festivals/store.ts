@@ -67,21 +67,28 @@ export function toFestival(r: FestivalRow): Festival {
   };
 }
 
+/** The columns an operator may edit (PATCH), as written on insert too. */
+function editableColumns(f: Pick<Festival, 'name' | 'description' | 'audience' | 'enrolment'> & { window: Festival['window'] }) {
+  return {
+    name_fa: f.name.fa,
+    name_en: f.name.en,
+    description: f.description ? JSON.stringify(f.description) : null,
+    starts_on: f.window.fromIso,
+    ends_on: f.window.toIso,
+    starts_at: new Date(f.window.startsAt),
+    ends_at: new Date(f.window.endsAt),
+    audience: JSON.stringify(f.audience),
+    enrolment: f.enrolment,
+  };
+}
+
 export async function insertFestival(tx: Tx, f: Omit<Festival, 'createdAt' | 'unit' | 'status'>, createdBy: string, now: Date): Promise<FestivalRow> {
   return (await tx
     .insertInto('festivals')
     .values({
       id: f.id,
       club_id: f.clubId,
-      name_fa: f.name.fa,
-      name_en: f.name.en,
-      description: f.description ? JSON.stringify(f.description) : null,
-      starts_on: f.window.fromIso,
-      ends_on: f.window.toIso,
-      starts_at: new Date(f.window.startsAt),
-      ends_at: new Date(f.window.endsAt),
-      audience: JSON.stringify(f.audience),
-      enrolment: f.enrolment,
+      ...editableColumns(f),
       indicators: JSON.stringify(f.indicators),
       categories: JSON.stringify(f.categories),
       staking: f.staking ? JSON.stringify(f.staking) : null,
@@ -113,17 +120,7 @@ export async function updateFestival(
 ): Promise<FestivalRow> {
   return (await tx
     .updateTable('festivals')
-    .set({
-      name_fa: f.name.fa,
-      name_en: f.name.en,
-      description: f.description ? JSON.stringify(f.description) : null,
-      starts_on: f.window.fromIso,
-      ends_on: f.window.toIso,
-      starts_at: new Date(f.window.startsAt),
-      ends_at: new Date(f.window.endsAt),
-      audience: JSON.stringify(f.audience),
-      enrolment: f.enrolment,
-    })
+    .set(editableColumns(f))
     .where('club_id', '=', clubId)
     .where('id', '=', id)
     .returningAll()
