@@ -140,7 +140,7 @@ export async function buildApp(deps: AppDeps): Promise<Vafa> {
   eventRoutes(app, events, clubs);
   rewardRoutes(app, { rewards: services.rewards, members });
   analyticsRoutes(app, new AnalyticsService(db, deps.clock), clubs);
-  ruleRoutes(app, services.rules, clubs);
+  ruleRoutes(app, services.rules, clubs, db);
   tierRoutes(app, services.tiers, clubs, members);
   referralRoutes(app, services.referrals, members, { clubs, clock: deps.clock });
   occasionRoutes(app, services.occasions, clubs);

@@ -49,6 +49,7 @@ const BODIES: Record<string, (w: World) => unknown> = {
   'POST /api/v1/auth/member/otp': () => ({ club: 'no-such-club', mobile: mobile(9_999_998) }),
   'POST /api/v1/rewards': () => ({ type: 'donation', title: { fa: 'جایزه' }, costPoints: 10, config: { cause: { fa: 'محک' } } }),
   'POST /api/v1/rules/simulate': () => ({ event: { type: 'purchase', amountRials: 100_000 } }),
+  'POST /api/v1/rules/backtest': () => ({ rule: { name: { fa: 'ماتریس دسترسی' }, trigger: 'purchase', effects: [{ type: 'award', unit: 'points', amount: '1' }] }, from: '1404/01/01', to: '1404/01/31' }),
 };
 const QUERIES: Record<string, (w: World) => string> = {
   'GET /api/v1/members/lookup': (w) => `id=${w.members[0]}`,

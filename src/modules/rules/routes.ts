@@ -8,11 +8,13 @@ import { ROLES, anyOf } from '../../platform/http/principal.js';
 import type { Club, ClubService } from '../clubs/index.js';
 import { EventTypeInputSchema, EventTypeNameSchema, RuleInputSchema } from './input.js';
 import type { RulesService } from './service.js';
+import type { Db } from '../../platform/db.js';
+import { BACKTEST_STREAM_DESCRIPTION, streamBacktest } from './backtest-stream.js';
 
 const IdParams = z.object({ id: z.string().min(1).max(64) });
 const StatusQ = z.object({ status: z.string().regex(/^(active|paused|archived)(,(active|paused|archived))*$/).optional().describe('comma-separated; default active,paused') });
 
-export function ruleRoutes(app: App, rules: RulesService, clubs: ClubService) {
+export function ruleRoutes(app: App, rules: RulesService, clubs: ClubService, db: Db) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const write = anyOf(ROLES.operatorsWrite);
   const read = anyOf(ROLES.operatorsRead);
@@ -74,6 +76,20 @@ export function ruleRoutes(app: App, rules: RulesService, clubs: ClubService) {
     },
     config: { allow: read },
   }, async (req, reply) => sendResult(reply, await rules.simulate(await clubOf(req), req.body as never)));
+
+  r.post('/api/v1/rules/backtest', {
+    schema: {
+      tags: ['rules'],
+      summary: 'Backtest a draft rule over a period of stored events, streaming progress (NDJSON). Writes nothing.',
+      description: BACKTEST_STREAM_DESCRIPTION,
+      body: z.object({
+        rule: z.record(z.string(), z.unknown()).describe('a draft rule, as POST /api/v1/rules takes it'),
+        from: z.string().min(8).max(32).describe('first day, Jalali (1404/01/01) or ISO'),
+        to: z.string().min(8).max(32).describe('last day (inclusive), Jalali or ISO'),
+      }).strict(),
+    },
+    config: { allow: read },
+  }, async (req, reply) => streamBacktest(reply, { rules, db, club: await clubOf(req) }, req.body));
 
   r.get('/api/v1/rules/:id', {
     schema: { tags: ['rules'], summary: 'A rule, its current version and the list of versions', params: IdParams },

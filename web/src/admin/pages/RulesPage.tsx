@@ -12,6 +12,7 @@ import { JalaliDateInput } from '../../shared/JalaliDateInput';
 import { EmptyBlock, ErrorAlert, Ltr, PageHeader, TableSkeleton, problemText } from '../../shared/ui';
 import { useFormat } from '../../shared/useFormat';
 import { useAdmin } from '../session';
+import { BacktestPanel } from '../components/BacktestPanel';
 
 type RuleView = {
   id: string;
@@ -249,50 +250,53 @@ function RuleEditor({ onCancel, onSaved }: { onCancel: () => void; onSaved: () =
           </Stack>
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 5 }}>
-          <Card withBorder bg="var(--mantine-color-gray-0)">
-            <Title order={4} fz="sm" mb="sm">
-              {t('rules.simulate')}
-            </Title>
-            <Stack gap="sm">
-              {trigger === 'purchase' && (
-                <TextInput
-                  label={t('rules.sampleAmount')}
-                  value={f.digits(sampleRials)}
-                  onChange={(e) => setSampleRials(normalizeDigits(e.currentTarget.value).replace(/\D/g, ''))}
-                  inputMode="numeric"
-                  rightSection={<Text size="xs" c="dimmed">{t('unit.rialName')}</Text>}
-                  rightSectionWidth={48}
-                />
-              )}
-              <Group justify="space-between">
-                <Text size="sm">{t('rules.thisRuleGives')}</Text>
-                <Text fw={800} fz="xl" className="vafa-num" data-testid="sim-points">
-                  {f.num(draftPoints)}
-                </Text>
-              </Group>
-              {sim && (
-                <Stack gap={4}>
-                  {sim.trace.map((x, i) => (
-                    <Group key={i} gap={6} wrap="nowrap">
-                      <Badge size="xs" color={x.fired ? 'teal' : 'gray'} variant="light" tt="none">
-                        {x.draft ? t('rules.thisRule') : x.ruleId}
-                      </Badge>
-                      <Text size="xs" c="dimmed" dir="ltr">
-                        {x.reason}
-                        {x.detail ? ` — ${x.detail}` : ''}
-                      </Text>
-                    </Group>
-                  ))}
-                  <Text size="xs" c="dimmed" mt={4}>
-                    {t('rules.totalWithLive', { n: f.num(sim.totals.points ?? 0) })}
+          <Stack gap="md">
+            <Card withBorder bg="var(--mantine-color-gray-0)">
+              <Title order={4} fz="sm" mb="sm">
+                {t('rules.simulate')}
+              </Title>
+              <Stack gap="sm">
+                {trigger === 'purchase' && (
+                  <TextInput
+                    label={t('rules.sampleAmount')}
+                    value={f.digits(sampleRials)}
+                    onChange={(e) => setSampleRials(normalizeDigits(e.currentTarget.value).replace(/\D/g, ''))}
+                    inputMode="numeric"
+                    rightSection={<Text size="xs" c="dimmed">{t('unit.rialName')}</Text>}
+                    rightSectionWidth={48}
+                  />
+                )}
+                <Group justify="space-between">
+                  <Text size="sm">{t('rules.thisRuleGives')}</Text>
+                  <Text fw={800} fz="xl" className="vafa-num" data-testid="sim-points">
+                    {f.num(draftPoints)}
                   </Text>
-                </Stack>
-              )}
-              <Text size="xs" c="dimmed">
-                {t('rules.celHelp')}
-              </Text>
-            </Stack>
-          </Card>
+                </Group>
+                {sim && (
+                  <Stack gap={4}>
+                    {sim.trace.map((x, i) => (
+                      <Group key={i} gap={6} wrap="nowrap">
+                        <Badge size="xs" color={x.fired ? 'teal' : 'gray'} variant="light" tt="none">
+                          {x.draft ? t('rules.thisRule') : x.ruleId}
+                        </Badge>
+                        <Text size="xs" c="dimmed" dir="ltr">
+                          {x.reason}
+                          {x.detail ? ` — ${x.detail}` : ''}
+                        </Text>
+                      </Group>
+                    ))}
+                    <Text size="xs" c="dimmed" mt={4}>
+                      {t('rules.totalWithLive', { n: f.num(sim.totals.points ?? 0) })}
+                    </Text>
+                  </Stack>
+                )}
+                <Text size="xs" c="dimmed">
+                  {t('rules.celHelp')}
+                </Text>
+              </Stack>
+            </Card>
+            <BacktestPanel draft={draft} disabled={check?.ok === false} />
+          </Stack>
         </Grid.Col>
       </Grid>
       <Group justify="flex-end" mt="lg">
