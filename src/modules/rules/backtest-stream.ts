@@ -8,13 +8,13 @@
  * a last line `{"type":"error","code":…}`. Nothing is written.
  */
 import { PassThrough } from 'node:stream';
-import { sql } from 'kysely';
 import type { FastifyReply } from 'fastify';
 import type { Db } from '../../platform/db.js';
 import { parseDateInput, zonedDateStart } from '../../platform/jalali.js';
 import { sendProblem } from '../../platform/http/problem.js';
 import type { Club } from '../clubs/index.js';
 import type { BacktestReport, RulesService } from './service.js';
+import { countEvents } from './reads.js';
 
 export const BACKTEST_STREAM_DESCRIPTION = [
   'Replays the club\'s stored events of [from, to] (Jalali `1404/01/01` or ISO `2025-03-21` dates, inclusive, in the club zone) through a draft rule, as `rules backtest` does in the CLI. Writes nothing.',
@@ -31,13 +31,6 @@ export type BacktestLine =
   | { type: 'progress'; events: number; total: number }
   | ({ type: 'report' } & BacktestReport)
   | { type: 'error'; code: string; detail?: string };
-
-/** The club's events in [from, to): one count, the `total` of the progress lines. */
-async function countEvents(db: Db, clubId: string, from: Date, to: Date): Promise<number> {
-  const r = await sql<{ n: string | number }>`
-    select count(*) as n from events where club_id = ${clubId} and occurred_at >= ${from} and occurred_at < ${to}`.execute(db);
-  return Number(r.rows[0]?.n ?? 0);
-}
 
 /** Pages small enough for about 20 progress lines, between 100 and 1000 events. */
 export const pageSizeFor = (total: number): number => Math.min(1000, Math.max(100, Math.ceil(total / 20)));

@@ -4,6 +4,7 @@
  * forever). They are kept here, in one file, until the members and events doors offer them:
  *   EventService.findByExternalId(db, clubId, ext) → storedEvent below
  *   EventService.page(db, clubId, from, to, after)  → eventsPage below
+ *   EventService.count(db, clubId, from, to)        → countEvents below
  * Read-only: nothing here writes another module's table.
  */
 import { sql } from 'kysely';
@@ -52,4 +53,11 @@ export async function eventsPage(ex: Executor, clubId: string, from: Date, to: D
       ${after ? sql`and (occurred_at, id) > (${after.at}, ${after.id})` : sql``}
     order by occurred_at, id limit ${limit}`.execute(ex);
   return rows.rows.map(toStored);
+}
+
+/** The club's events in [from, to): one count (the backtest's progress total). */
+export async function countEvents(ex: Executor, clubId: string, from: Date, to: Date): Promise<number> {
+  const r = await sql<{ n: string | number }>`
+    select count(*) as n from events where club_id = ${clubId} and occurred_at >= ${from} and occurred_at < ${to}`.execute(ex);
+  return Number(r.rows[0]?.n ?? 0);
 }
