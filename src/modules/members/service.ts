@@ -118,8 +118,7 @@ export class MemberService {
 
   /**
    * Friends who joined with a member's referral code, newest first (the member app's invite
-   * page): first name and masked mobile only. Reads members by `referred_by`, which has no
-   * index yet: fine for clubs of thousands, needs one (club_id, referred_by) for millions.
+   * page): first name and masked mobile only. Index: members_referred_by (migration 0370).
    */
   async referredBy(clubId: string, referrerId: string, limit = 200): Promise<{ id: string; firstName: string | null; mobileMasked: string; status: Member['status']; joinedAt: string }[]> {
     const rows = await this.db
