@@ -279,9 +279,9 @@ function RuleEditor({ onCancel, onSaved }: { onCancel: () => void; onSaved: () =
                         <Badge size="xs" color={x.fired ? 'teal' : 'gray'} variant="light" tt="none">
                           {x.draft ? t('rules.thisRule') : x.ruleId}
                         </Badge>
-                        <Text size="xs" c="dimmed" dir="ltr">
-                          {x.reason}
-                          {x.detail ? ` — ${x.detail}` : ''}
+                        <Text size="xs" c="dimmed">
+                          {hasMessage(`rules.reason.${x.reason}`) ? t(`rules.reason.${x.reason}` as never) : x.reason}
+                          {x.detail ? <bdi dir="ltr">{` — ${x.detail}`}</bdi> : ''}
                         </Text>
                       </Group>
                     ))}
