@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import path from 'node:path';
+import { auditPage, type AuditFinding } from './a11y.js';
 import { FULL, SHOTS, canRunBrowser, ensureWebBuilt, faNumber, launchBrowser, newContext, shot, startServer, type Server } from './harness.js';
 
 const fa = JSON.parse(readFileSync(new URL('../../web/src/locales/fa.json', import.meta.url), 'utf8')) as Record<string, string>;
@@ -277,6 +278,59 @@ describe.runIf(runnable)('web in Chromium', () => {
     if (FULL) await shot(m, 'app-draw-proof-verified-fa');
     await app.close();
   });
+
+  it('basic accessibility: the sign-in works by keyboard alone; every control has a name and every text AA contrast', async () => {
+    // Keyboard only: the operator's sign-in form, field to field with Tab, submitted with Enter.
+    const kctx = await newContext(browser);
+    const kpage = await kctx.newPage();
+    await kpage.goto(`${server.url}/admin/login`);
+    await kpage.getByLabel(fa['auth.club']!).focus();
+    await kpage.keyboard.type(server.demo.club);
+    await kpage.keyboard.press('Tab');
+    await kpage.keyboard.type(server.demo.owner.username);
+    await kpage.keyboard.press('Tab');
+    await kpage.keyboard.type(server.demo.owner.password);
+    await kpage.keyboard.press('Enter');
+    await kpage.getByRole('heading', { name: fa['dashboard.title'] }).waitFor();
+    await kctx.close();
+
+    const findings: string[] = [];
+    const record = (where: string, list: AuditFinding[]) => findings.push(...list.map((f) => `${where}: ${f.kind} ${f.what}${f.ratio ? ` ratio ${f.ratio} < ${f.need}` : ''}`));
+    for (const lang of ['fa', 'en'] as const) {
+      const L = lang === 'fa' ? fa : en;
+      const ctx = await newContext(browser);
+      await ctx.addInitScript((l) => localStorage.setItem('vafa.locale', l), lang);
+      const page = await ctx.newPage();
+      await page.goto(`${server.url}/admin/login`);
+      await page.getByLabel(L['auth.club']!).waitFor();
+      record(`${lang} /admin/login`, await auditPage(page));
+      await asOperator(ctx);
+      for (const [route, heading] of [['', 'dashboard.title'], ['members', 'members.title'], [`members/${server.demo.sampleMember.id}`, null], ['rules', null], ['rewards', null], ['festivals', null], ['settings', null]] as const) {
+        await page.goto(`${server.url}/admin/${route}`);
+        if (heading) await page.getByRole('heading', { name: L[heading], exact: true }).waitFor();
+        else await page.locator('main h1, main h2, h1, h2').first().waitFor();
+        await page.locator('[aria-busy="true"]').first().waitFor({ state: 'detached' }).catch(() => undefined);
+        record(`${lang} /admin/${route}`, await auditPage(page));
+      }
+      await ctx.close();
+
+      const mctx = await newContext(browser, { mobile: true });
+      await mctx.addInitScript((l) => localStorage.setItem('vafa.locale', l), lang);
+      const mpage = await mctx.newPage();
+      await mpage.goto(`${server.url}/app/login?club=${server.demo.club}`);
+      await mpage.getByLabel(L['app.login.mobile']!).waitFor();
+      record(`${lang} /app/login`, await auditPage(mpage));
+      await asMember(mctx, server.demo.sampleMember.mobile);
+      for (const route of ['', 'rewards', 'history', 'profile', 'invite', 'festivals']) {
+        await mpage.goto(`${server.url}/app/${route}`);
+        await mpage.locator('h1, h2, [data-testid="available-points"]').first().waitFor();
+        await mpage.locator('[aria-busy="true"]').first().waitFor({ state: 'detached' }).catch(() => undefined);
+        record(`${lang} /app/${route}`, await auditPage(mpage));
+      }
+      await mctx.close();
+    }
+    expect(findings).toEqual([]);
+  }, 180_000);
 
   describe.runIf(FULL)('full', () => {
     it('console pages in Persian and English (screenshots)', async () => {

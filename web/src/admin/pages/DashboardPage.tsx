@@ -13,10 +13,11 @@ import { useAdmin } from '../session';
 import { LedgerCard } from '../components/LedgerCard';
 import { useTierName } from '../components/tier-bits';
 
-const SERIES: { key: 'issued' | 'redeemed' | 'expired'; label: MessageKey; color: string }[] = [
-  { key: 'issued', label: 'dashboard.issued', color: '#0f766e' },
-  { key: 'redeemed', label: 'dashboard.redeemed', color: '#d97706' },
-  { key: 'expired', label: 'dashboard.expired', color: '#94a3b8' },
+/** `color` draws the series; `text` writes its total (a darker shade: 4.5:1 on white). */
+const SERIES: { key: 'issued' | 'redeemed' | 'expired'; label: MessageKey; color: string; text: string }[] = [
+  { key: 'issued', label: 'dashboard.issued', color: '#0f766e', text: '#0f766e' },
+  { key: 'redeemed', label: 'dashboard.redeemed', color: '#d97706', text: '#a14d04' },
+  { key: 'expired', label: 'dashboard.expired', color: '#94a3b8', text: '#52606f' },
 ];
 const TIER_COLORS = ['#0f766e', '#46ada2', '#9fd9d2', '#d97706', '#f59e0b', '#64748b'];
 const NO_TIER_COLOR = '#cbd5e1';
@@ -170,7 +171,7 @@ export default function DashboardPage() {
                           {t(s.label)}
                         </Text>
                       </Group>
-                      <Text fw={700} className="vafa-num" style={{ color: s.color }}>
+                      <Text fw={700} className="vafa-num" style={{ color: s.text }}>
                         {f.num(s.key === 'issued' ? o.issued30 : s.key === 'redeemed' ? o.redeemed30 : o.expired30)}
                       </Text>
                     </Stack>

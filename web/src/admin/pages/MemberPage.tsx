@@ -107,7 +107,7 @@ export default function MemberPage() {
                   </Title>
                   <StatusBadge status={m.status} />
                   {m.tier && (
-                    <Badge variant="outline" color="yellow">
+                    <Badge variant="light" color="yellow">
                       {m.tier}
                     </Badge>
                   )}

@@ -171,7 +171,7 @@ function ReferralProgress() {
                   </Text>
                 </Group>
               </div>
-              <Text fw={700} className="vafa-num" c={r.referrerPoints > 0 ? 'teal.8' : 'dimmed'} dir="ltr">
+              <Text fw={700} className="vafa-num" c={r.referrerPoints > 0 ? 'teal' : 'dimmed'} dir="ltr">
                 {r.referrerPoints > 0 ? `+${f.num(r.referrerPoints)}` : '—'}
               </Text>
             </Group>

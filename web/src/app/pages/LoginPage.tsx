@@ -146,7 +146,7 @@ export default function LoginPage() {
                     styles={{ input: { textAlign: 'center', letterSpacing: 1 } }}
                   />
                   {askClub && clubName && (
-                    <Text size="sm" c="teal.8" mt={-8}>
+                    <Text size="sm" c="teal" mt={-8}>
                       {t('app.login.clubFound', { club: isolate(clubName) })}
                     </Text>
                   )}
