@@ -104,7 +104,9 @@ export async function buildWorld(v: TestVafa, opts: { operators?: boolean } = {}
   ids.burn = await got('burn', call(v, 'POST', '/api/v1/pos/burn', owner, { member: { id: m1 }, basketRials: 1_000_000, points: 10, purchaseEventId: ids.purchaseEventId }), (j) => j?.burnId);
   theirs.burn = await got('burn (second member)', call(v, 'POST', '/api/v1/pos/burn', owner, { member: { id: m2 }, basketRials: 1_000_000, points: 10 }), (j) => j?.burnId);
   ids.partner = await got('partner', call(v, 'POST', '/api/v1/partners', owner, { name: { fa: 'همکار' } }));
-  ids.eventType = await got('event type', call(v, 'POST', '/api/v1/event-types', owner, { name: 'bill_paid' }), () => 'bill_paid');
+  // A custom type whose name is this world's own: the other club's name must differ, or "their" id is ours.
+  const typeName = `charger_${randomUUID().replace(/[^a-f]/g, '').slice(0, 8)}`;
+  ids.eventType = await got('event type', call(v, 'POST', '/api/v1/event-types', owner, { name: typeName, schema: { type: 'object' } }), () => typeName);
   ids.rule = await got('rule', call(v, 'POST', '/api/v1/rules', owner, { name: { fa: 'قاعدهٔ آزمون' }, trigger: 'bill_paid', effects: [{ type: 'award', unit: 'points', amount: '1' }], status: 'paused' }));
   ids.festival = await got('festival', call(v, 'POST', '/api/v1/festivals', owner, {
     name: { fa: 'جشنوارهٔ آزمون', en: 'Probe festival' },
