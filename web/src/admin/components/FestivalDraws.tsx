@@ -1,6 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { Link } from 'react-router-dom';
-import { ActionIcon, Alert, Anchor, Badge, Button, Card, CopyButton, Divider, Group, Modal, SegmentedControl, SimpleGrid, Stack, Stepper, Switch, Table, Text, TextInput, Title } from '@mantine/core';
+import { ActionIcon, Alert, Badge, Button, Card, CopyButton, Divider, Group, Modal, SegmentedControl, SimpleGrid, Stack, Stepper, Switch, Table, Text, TextInput, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { confirmAction } from '../../shared/confirm';
 import { normalizeDigits } from '../../shared/digits';
@@ -14,6 +13,7 @@ import type { Draw, DrawDetail, Festival } from '../../shared/types';
 import { EmptyBlock, ErrorAlert, TableSkeleton, problemText } from '../../shared/ui';
 import { useFormat } from '../../shared/useFormat';
 import { useAdmin } from '../session';
+import { MemberLinkCell } from './MemberLinkCell';
 
 /** The draws tab of a festival: each draw's commitment, snapshot, winners and public proof. */
 export function FestivalDraws({ festival }: { festival: Festival }) {
@@ -217,11 +217,7 @@ export function DrawCard({ draw, onChanged, festivalName }: { draw: Draw; onChan
                         {f.num(w.chances)}
                       </Table.Td>
                       <Table.Td>{w.prize ? f.name(w.prize.title) : '—'}</Table.Td>
-                      <Table.Td ta="end">
-                        <Anchor component={Link} to={`/members/${w.memberId}`} size="sm">
-                          {t('audit.openMember')}
-                        </Anchor>
-                      </Table.Td>
+                      <MemberLinkCell memberId={w.memberId} />
                     </Table.Tr>
                   ))}
                 </Table.Tbody>

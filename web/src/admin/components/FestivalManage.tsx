@@ -1,6 +1,5 @@
 import { useEffect, useState } from 'react';
-import { Link } from 'react-router-dom';
-import { Alert, Anchor, Badge, Button, Card, Group, Modal, Pagination, SegmentedControl, Select, SimpleGrid, Stack, Table, TagsInput, Text, TextInput, Textarea, Title } from '@mantine/core';
+import { Alert, Badge, Button, Card, Group, Modal, Pagination, SegmentedControl, Select, SimpleGrid, Stack, Table, TagsInput, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { qs } from '../../shared/api';
@@ -15,6 +14,7 @@ import type { Festival, FestivalParticipant, Paged } from '../../shared/types';
 import { EmptyBlock, ErrorAlert, TableSkeleton, problemText } from '../../shared/ui';
 import { useFormat } from '../../shared/useFormat';
 import { useAdmin } from '../session';
+import { MemberLinkCell } from './MemberLinkCell';
 
 const tags = (v: string[]) => v.map((g) => g.trim().toLowerCase()).filter(Boolean);
 const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -287,11 +287,7 @@ export function ParticipantList({ festival: fe, version = 0 }: { festival: Festi
                   <Table.Td>
                     <Text size="sm">{f.date(p.joinedAt)}</Text>
                   </Table.Td>
-                  <Table.Td ta="end">
-                    <Anchor component={Link} to={`/members/${p.memberId}`} size="sm">
-                      {t('festival.participants.member')}
-                    </Anchor>
-                  </Table.Td>
+                  <MemberLinkCell memberId={p.memberId} label="festival.participants.member" />
                 </Table.Tr>
               ))}
             </Table.Tbody>

@@ -16,6 +16,7 @@ import { useAdmin } from '../session';
 import { memberName } from '../components/member-bits';
 import { FestivalDraws } from '../components/FestivalDraws';
 import { FestivalCancelModal, FestivalEditModal, ParticipantList } from '../components/FestivalManage';
+import { MemberLinkCell } from '../components/MemberLinkCell';
 
 const TABS = ['overview', 'participants', 'leaderboard', 'draws', 'top'] as const;
 type Tab = (typeof TABS)[number];
@@ -255,13 +256,7 @@ function BoardTable({ festival: fe, board, memberLinks = true }: { festival: Fes
                 {valueText(fe, board.category, r.value, f)}
               </Table.Td>
               {memberLinks && (
-                <Table.Td ta="end">
-                  {r.memberId && (
-                    <Anchor component={Link} to={`/members/${r.memberId}`} size="sm">
-                      {t('audit.openMember')}
-                    </Anchor>
-                  )}
-                </Table.Td>
+                <MemberLinkCell memberId={r.memberId} />
               )}
             </Table.Tr>
           ))}
@@ -558,11 +553,7 @@ function Top({ festival: fe }: { festival: Festival }) {
                       {valueText(fe, r.category, r.value, f)}
                     </Table.Td>
                     <Table.Td>{r.prize ? f.name(r.prize) : '—'}</Table.Td>
-                    <Table.Td ta="end">
-                      <Anchor component={Link} to={`/members/${r.memberId}`} size="sm">
-                        {t('audit.openMember')}
-                      </Anchor>
-                    </Table.Td>
+                    <MemberLinkCell memberId={r.memberId} />
                   </Table.Tr>
                 ))}
               </Table.Tbody>
