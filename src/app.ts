@@ -97,6 +97,7 @@ export function buildServices(deps: Omit<AppDeps, 'web'>): Services {
   events.onRefund(festivalRefundHook({ ledger, purchaseOf: storedEvent }));
   events.onRefund(referralRefundHook({ ledger, settings: (tx, clubId) => referrals.loadSettings(tx, clubId), reopened: reopenReferral }));
   events.onRefund(rulesRefundHook(ledger));
+  events.onRefund((tx, r) => tiers.reconsiderAfterRefund(tx, r.club, r.memberId)); // after the measure is corrected
   events.onRefund(burnsRefundHook(rewards));
   rewards.setDrawTicketHook(festivals.drawTicketHook);
   events.setValidate(rules.validateEvents);

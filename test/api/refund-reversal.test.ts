@@ -265,6 +265,34 @@ describeEngines('refunds undo what the purchase caused', (engine) => {
       await expectLedgerClean(v.database.db, c.clubId);
     });
 
+    it('an upgrade the refunded purchase earned is undone at once, back to the tier held before it', async () => {
+      clock.set(new Date('2025-05-05T06:30:00Z'));
+      const c = await makeClub(v);
+      const put = await call(v, 'PUT', '/api/v1/tiers', c.ownerToken, {
+        measure: 'points', window: { kind: 'jalali_month' },
+        levels: [{ code: 'silver', name: { fa: 'نقره‌ای' }, threshold: 100 }, { code: 'gold', name: { fa: 'طلایی' }, threshold: 1000 }],
+      });
+      expect(put.status, put.body).toBe(200);
+      const m = await makeMember(v, c.clubId, 22);
+      const tier = async () => (await call(v, 'GET', `/api/v1/members/${m}/tier`, c.ownerToken)).json as { tier: string | null; measure: number; history: { from: string | null; to: string | null; reason: string }[] };
+      await purchase(c, m, 2_000_000); // 200 points: silver
+      const big = await purchase(c, m, 9_000_000); // +900: gold
+      expect(await tier()).toMatchObject({ tier: 'gold', measure: 1100 });
+      // A partial refund that leaves the measure above gold's threshold changes nothing.
+      await refund(c, m, big.eventId, 500_000);
+      expect(await tier()).toMatchObject({ tier: 'gold', measure: 1050 });
+      // The rest of it: the measure is 200, gold is undone — to silver, the tier held before.
+      await refund(c, m, big.eventId, 8_500_000);
+      const after = await tier();
+      expect(after).toMatchObject({ tier: 'silver', measure: 200 });
+      expect(after.history[0]).toMatchObject({ from: 'gold', to: 'silver', reason: 'refund' });
+      expect((await topics(c, 'tier.changed')).length).toBe(3); // silver, gold, back to silver
+      // Earning gold again upgrades again.
+      expect((await purchase(c, m, 8_000_000)).points).toBeGreaterThan(0);
+      expect(await tier()).toMatchObject({ tier: 'gold' });
+      await expectLedgerClean(v.database.db, c.clubId);
+    });
+
     it('a once-a-month bonus used by a refunded purchase can be earned again', async () => {
       clock.set(new Date('2025-05-05T06:30:00Z'));
       const c = await makeClub(v);

@@ -14,8 +14,8 @@
  * purchase), all of it at a full refund), so two partial refunds never take back more than
  * the purchase put in. Every refund event runs this once: the events module inserts the
  * refund under its purchase's lock, and a replayed eventId never reaches the hooks.
- * Nothing here goes below zero. The tier itself follows the programme's policy: an upgrade is
- * not undone here; the period review sees the corrected measure.
+ * Nothing here goes below zero. The tier is reconsidered right after, by the tiers module's
+ * hook (`TierService.reconsiderAfterRefund`), on the corrected measure.
  */
 import { sql } from 'kysely';
 import type { Tx } from '../../platform/db.js';

@@ -80,6 +80,33 @@ export class TierService {
     await enqueue(tx, changes.map((c) => ({ clubId, topic: 'tier.changed', payload: { memberId: c.memberId, from: c.from, to: c.to, reason: c.reason, measure: c.measure } })));
   }
 
+  /**
+   * After a refund lowered a member's measure (the rules module's refund hook runs first):
+   * an upgrade the measure no longer earns is undone at once — back to the highest level the
+   * corrected measure still reaches, never below the tier held before that upgrade (falling
+   * further is the period review's business, with its retention rules). Without this, buying
+   * big, getting upgraded and returning the goods would keep the tier and its multiplier
+   * until the period ends. Only the member's latest change is considered, and only if it
+   * was an upgrade within the current window.
+   */
+  async reconsiderAfterRefund(tx: Tx, club: { id: string; timeZone: string }, memberId: string): Promise<void> {
+    const program = await loadProgram(tx, club.id);
+    if (!program) return;
+    const [last] = await history(tx, club.id, memberId, 1);
+    if (!last || last.reason !== 'upgrade') return;
+    const today = zonedParts(this.clock.now(), club.timeZone).isoDate;
+    const from = windowStart(program.window, today);
+    if (zonedParts(new Date(last.at), club.timeZone).isoDate < from) return;
+    const m = (await this.members.facts(tx, club.id, [memberId])).get(memberId);
+    if (!m || m.tier !== last.to) return;
+    const sums = (await this.activity.sums(tx, club.id, [memberId], from, today)).get(memberId) ?? { points: 0, rials: 0 };
+    const measure = program.measure === 'points' ? sums.points : sums.rials;
+    const now = rankOf(program, m.tier);
+    const target = Math.max(qualifiedRank(program, m, measure), rankOf(program, last.from));
+    if (target >= now) return;
+    await this.applyChanges(tx, club.id, [{ memberId, from: m.tier, to: target < 0 ? null : program.levels[target]!.code, reason: 'refund', measure }]);
+  }
+
   /** The member's tier, the measure in the current window and what the next level needs. */
   async memberTier(club: { id: string; timeZone: string }, member: { id: string; tier: string | null; city: string | null; groups: string[] }) {
     const program = await loadProgram(this.db, club.id);

@@ -24,7 +24,7 @@ export interface TierChange {
   memberId: string;
   from: string | null;
   to: string | null;
-  reason: 'upgrade' | 'period_review' | 'inactivity' | 'manual';
+  reason: 'upgrade' | 'period_review' | 'inactivity' | 'manual' | 'refund';
   measure: number | null;
 }
 
