@@ -539,6 +539,17 @@ describe.runIf(runnable)('web in Chromium', () => {
       await page.getByText(fa['rules.created']!).waitFor();
       await page.locator('tbody tr').filter({ hasText: 'امتیاز دوبرابر خریدهای بالای ۵ میلیون' }).waitFor();
       await shot(page, 'admin-rules-list-fa');
+      // The list filters: by text, and by status (archived rules apart, without actions).
+      await page.getByRole('searchbox', { name: fa['rules.search'] }).fill('دوبرابر');
+      await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
+      const row = page.locator('tbody tr').first();
+      await row.getByRole('button', { name: fa['rules.archive'] }).click();
+      await page.getByRole('dialog').getByRole('button', { name: fa['rules.archive'] }).click();
+      await expect.poll(() => page.locator('tbody tr').filter({ hasText: 'دوبرابر' }).count()).toBe(0);
+      await page.getByRole('radiogroup', { name: fa['rules.filter'] }).getByText(fa['rules.filter.archived']!).click();
+      const archived = page.locator('tbody tr').filter({ hasText: 'امتیاز دوبرابر خریدهای بالای ۵ میلیون' });
+      await archived.waitFor();
+      expect(await archived.getByRole('button').count()).toBe(0);
       await ctx.close();
     });
 

@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { Alert, Badge, Button, Card, Code, Grid, Group, Modal, Select, SimpleGrid, Stack, Table, Text, TextInput, Textarea, Title } from '@mantine/core';
+import { Alert, Badge, Button, Card, Code, Grid, Group, Modal, Pagination, SegmentedControl, Select, SimpleGrid, Stack, Table, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { ApiError } from '../../shared/api';
@@ -26,13 +26,26 @@ type SimResult = { awards: { ruleId: string; unit: string; points: number; draft
 
 const TRIGGERS = ['purchase', 'signup', 'profile_completed', 'profile_field_filled', 'birthday', 'referral_qualified', 'bill_paid', 'app_login', 'review_written', 'survey_answered'];
 
+/** Rules a page (the list is filtered and paged in the browser: a club has tens to hundreds). */
+const PAGE = 20;
+
 export default function RulesPage() {
   const { t } = useI18n();
   const f = useFormat();
   const { client, can } = useAdmin();
-  const q = useQuery<RuleView[]>('rules', (signal) => client.get<{ items: RuleView[] }>('/api/v1/rules', signal).then((r) => r.items));
+  const [shown, setShown] = useState<'current' | 'archived'>('current');
+  const [search, setSearch] = useState('');
+  const [page, setPage] = useState(1);
+  const q = useQuery<RuleView[]>(`rules:${shown}`, (signal) =>
+    client.get<{ items: RuleView[] }>(`/api/v1/rules${shown === 'archived' ? '?status=archived' : ''}`, signal).then((r) => r.items),
+  );
   const [editing, setEditing] = useState(false);
-  const items = q.data ?? [];
+  const needle = search.trim().toLowerCase();
+  const matching = (q.data ?? []).filter(
+    (r) => !needle || [r.definition.name?.fa, (r.definition.name as { en?: string } | undefined)?.en, r.definition.trigger, triggerLabel(r.definition.trigger ?? '', t)].some((x) => x?.toLowerCase().includes(needle)),
+  );
+  const pages = Math.max(1, Math.ceil(matching.length / PAGE));
+  const items = matching.slice((Math.min(page, pages) - 1) * PAGE, Math.min(page, pages) * PAGE);
 
   const setStatus = async (r: RuleView, action: 'pause' | 'activate' | 'archive') => {
     if (action === 'archive') {
@@ -60,6 +73,31 @@ export default function RulesPage() {
           )
         }
       />
+      <Group mb="md" justify="space-between" wrap="wrap">
+        <SegmentedControl
+          aria-label={t('rules.filter')}
+          value={shown}
+          onChange={(v) => {
+            setShown(v as 'current' | 'archived');
+            setPage(1);
+          }}
+          data={[
+            { value: 'current', label: t('rules.filter.current') },
+            { value: 'archived', label: t('rules.filter.archived') },
+          ]}
+        />
+        <TextInput
+          type="search"
+          aria-label={t('rules.search')}
+          placeholder={t('rules.search')}
+          value={search}
+          onChange={(e) => {
+            setSearch(e.currentTarget.value);
+            setPage(1);
+          }}
+          w={280}
+        />
+      </Group>
       <Card p={0}>
         {q.error ? (
           <div style={{ padding: 16 }}>
@@ -114,7 +152,7 @@ export default function RulesPage() {
                       </Badge>
                     </Table.Td>
                     <Table.Td ta="end">
-                      {can('write') && (
+                      {can('write') && r.status !== 'archived' && (
                         <Group gap={4} justify="flex-end" wrap="nowrap">
                           <Button size="compact-xs" variant="light" onClick={() => setStatus(r, r.status === 'active' ? 'pause' : 'activate')}>
                             {t(r.status === 'active' ? 'rules.pause' : 'rules.activate')}
@@ -130,6 +168,11 @@ export default function RulesPage() {
               </Table.Tbody>
             </Table>
           </Table.ScrollContainer>
+        )}
+        {pages > 1 && (
+          <Group justify="center" p="md">
+            <Pagination value={Math.min(page, pages)} onChange={setPage} total={pages} size="sm" />
+          </Group>
         )}
       </Card>
       <Modal opened={editing} onClose={() => setEditing(false)} title={<Text fw={700}>{t('rules.new')}</Text>} size="90rem" radius="lg">
