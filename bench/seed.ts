@@ -45,6 +45,9 @@ export async function seed(database: Database, members: number, slug = 'bench'):
   if (!club.ok) throw new Error(`bench club: ${club.code} ${club.detail ?? ''}`);
   const key = await services.access.createApiKey(club.value.id, { name: 'bench POS', role: 'integration' }, 'system:bench');
   const memberIds = await insertMembers(database, club.value.id, members);
+  // As the member importer does after a bulk load: without statistics the planner takes the
+  // freshly loaded club for a few rows and scans it for every member look-up.
+  await sql`analyze`.execute(database.db);
   const version = (await sql<{ v: string }>`select version() as v`.execute(database.db)).rows[0]!.v;
   return { clubId: club.value.id, apiKey: key.key, memberIds, engineVersion: version, setupMs: Math.round(performance.now() - t0) };
 }

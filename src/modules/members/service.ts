@@ -145,10 +145,6 @@ export class MemberService {
   }
 
   /**
-   * Resolves the member references of a batch of events to ids, in one query per kind.
-   * Returns a function from ref to member (or null when unknown / malformed).
-   */
-  /**
    * Resolves the members events name (by id, mobile or customer number) in one query, and
    * returns what the earn path needs of each (so the rules need not read them again).
    */
@@ -166,14 +162,15 @@ export class MemberService {
     const found = new Map<string, MemberFacts>();
     if (ids.size + mobiles.size + customers.size > 0) {
       // Arrays as parameters (= any), not IN lists: one parameter each however many members.
-      const none: string[] = [];
-      const rows = (
-        await sql<Record<string, unknown>>`
-          select ${sql.join(FACT_COLUMNS.map((c) => sql.ref(c)))}, customer_no from members
-          where club_id = ${clubId}
-            and (id = any(${ids.size ? [...ids] : none}::text[]) or mobile = any(${mobiles.size ? [...mobiles] : none}::text[])
-                 or customer_no = any(${customers.size ? [...customers] : none}::text[]))`.execute(db)
-      ).rows;
+      // One indexed look-up per kind present, joined by UNION ALL: an OR of the three made
+      // PostgreSQL scan the club's every member (3.5 ms at 10,000 members, growing with the club).
+      const cols = sql.join(FACT_COLUMNS.map((c) => sql.ref(c)));
+      const parts = [
+        ids.size ? sql`select ${cols}, customer_no from members where club_id = ${clubId} and id = any(${[...ids]}::text[])` : null,
+        mobiles.size ? sql`select ${cols}, customer_no from members where club_id = ${clubId} and mobile = any(${[...mobiles]}::text[])` : null,
+        customers.size ? sql`select ${cols}, customer_no from members where club_id = ${clubId} and customer_no = any(${[...customers]}::text[])` : null,
+      ].filter((q) => q !== null);
+      const rows = (await sql<Record<string, unknown>>`${sql.join(parts, sql` union all `)}`.execute(db)).rows;
       for (const r of rows) {
         const v = toFacts(r as never);
         found.set(`id:${v.id}`, v);
