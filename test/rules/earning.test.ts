@@ -225,4 +225,28 @@ describeEngines('earning rules', (engine) => {
     const bad = await v.services.rules.backtest((await v.services.clubs.get(club.clubId))!, bankRule, '1404/06/31', '1404/01/01');
     expect(bad.ok ? null : bad.code).toBe('invalid_window');
   });
+
+  it('two rules firing on one purchase make ONE entry and lot per unit; each rule\'s share is in meta and earnedBy splits it; a refund reverses the whole', async () => {
+    const club = await makeClub(v);
+    const own = (method: string, url: string, body?: unknown) => call(v, method, url, club.ownerToken, body);
+    const a = await own('POST', '/api/v1/rules', bankRule);
+    const b = await own('POST', '/api/v1/rules', { name: { fa: 'هدیهٔ ثابت', en: 'flat gift' }, trigger: 'purchase', effects: [{ type: 'award', unit: 'points', amount: '7' }] });
+    expect([a.status, b.status]).toEqual([201, 201]);
+    const m = await makeMember(v, club.clubId, 301);
+    const p = await call(v, 'POST', '/api/v1/events', club.apiKey, { eventId: 'two-rules', member: { id: m }, type: 'purchase', amountRials: 100_000 }, { 'idempotency-key': 'two-rules' });
+    expect(p.status, p.body).toBe(201);
+    expect(p.json.points).toBe(50 + 7);
+    const entries = await sql<{ id: string; rule_version: string | null; meta: { awards: { rule: string; points: number }[] } | null }>`
+      select id, rule_version, meta from journal_entries where club_id = ${club.clubId} and member_id = ${m} and kind = 'earn'`.execute(v.database.db);
+    expect(entries.rows).toHaveLength(1);
+    expect(entries.rows[0]!.rule_version).toBeNull();
+    expect(entries.rows[0]!.meta!.awards.map((x) => [x.rule, x.points]).sort()).toEqual([[`${a.json.id}@1`, 50], [`${b.json.id}@1`, 7]].sort());
+    const lots = await sql<{ amount: number }>`select amount from lots where club_id = ${club.clubId} and member_id = ${m}`.execute(v.database.db);
+    expect(lots.rows.map((x) => Number(x.amount))).toEqual([57]);
+    const earned = await v.services.ledger.earnedBy(v.database.db, club.clubId, p.json.id);
+    expect(earned.map((e) => [e.ruleVersion, e.points]).sort()).toEqual([[`${a.json.id}@1`, 50], [`${b.json.id}@1`, 7]].sort());
+    const refund = await call(v, 'POST', '/api/v1/events', club.apiKey, { eventId: 'two-rules-back', member: { id: m }, type: 'refund', refundOf: 'two-rules', amountRials: 100_000 }, { 'idempotency-key': 'two-rules-back' });
+    expect(refund.status, refund.body).toBe(201);
+    expect(refund.json.reversed).toBe(57);
+  });
 });

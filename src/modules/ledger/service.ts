@@ -28,6 +28,7 @@ import {
   type Unit,
 } from './domain.js';
 import { applyDeltas, consumeLots, lockBalances, lotsById, openLots, writeEntries } from './store.js';
+import { debitMany, type DebitAsk, type DebitOutcome } from './many.js';
 
 /** Checks that a member belongs to the club (members module, injected by the composition root). */
 export type MemberGuard = (tx: Tx, clubId: string, memberId: string) => Promise<{ status: string } | null>;
@@ -183,11 +184,15 @@ export class LedgerService {
    * lines): refund hooks read it to undo their share (tier measure, rule usage, festival scores).
    */
   async earnedBy(ex: Executor, clubId: string, eventId: string): Promise<{ memberId: string; unit: Unit; ruleVersion: string | null; points: number }[]> {
+    // An entry that carries several rules' awards (meta.awards, see the events path) counts
+    // each rule's share; any other entry counts whole under its own rule_version.
     const r = await sql<{ member_id: string; unit: string; rule_version: string | null; points: number }>`
-      select l.member_id, l.unit, j.rule_version, sum(l.amount)::bigint as points
+      select l.member_id, l.unit, case when a.points is null then j.rule_version else a.rule end as rule_version,
+             sum(coalesce(a.points, l.amount))::bigint as points
       from journal_entries j join journal_lines l on l.entry_id = j.id and l.member_id is not null
+      left join lateral jsonb_to_recordset(case when jsonb_typeof(j.meta->'awards') = 'array' then j.meta->'awards' end) as a(rule text, points bigint) on true
       where j.club_id = ${clubId} and j.event_id = ${eventId} and j.kind = 'earn'
-      group by l.member_id, l.unit, j.rule_version`.execute(ex);
+      group by 1, 2, 3`.execute(ex);
     return r.rows.map((x) => ({ memberId: x.member_id, unit: x.unit as Unit, ruleVersion: x.rule_version, points: Number(x.points) }));
   }
 
@@ -648,5 +653,15 @@ export class LedgerService {
       select account, unit, sum(amount)::bigint as balance from journal_lines
       where club_id = ${clubId} and member_id is null group by account, unit order by unit, account`.execute(this.db);
     return rows.rows.map((r) => ({ ...r, balance: Number(r.balance) }));
+  }
+
+  // ---------------------------------------------------------------- many members at once (caller's tx)
+
+  /**
+   * Spends and holds for many members in `tx` (a redemption group), set-based: see many.ts.
+   * The caller has checked each member (active, of this club) in this transaction.
+   */
+  debitManyInTx(tx: Tx, clubId: string, asks: DebitAsk[]): Promise<DebitOutcome[]> {
+    return debitMany(tx, clubId, asks, this.clock.now());
   }
 }
