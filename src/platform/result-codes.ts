@@ -55,6 +55,7 @@ export const RESULT_CODES = {
   invalid_expression: { status: 422, title: 'Invalid expression', description: 'A CEL condition or amount does not parse or type-check; `field` names it and `position` is the character offset.' },
   expression_too_expensive: { status: 422, title: 'Expression too expensive', description: 'A CEL expression is too long, too deep, nests comprehensions or uses matches(); rejected at save time.' },
   invalid_window: { status: 422, title: 'Invalid window', description: 'The rule window (or backtest period) ends before it starts.' },
+  backtest_cancelled: { status: 409, title: 'Backtest cancelled', description: 'The backtest stopped because its caller went away (the stream was closed) before it finished; nothing was written.' },
   unknown_event_type: { status: 422, title: 'Unknown event type', description: 'The event type is neither built in nor declared by the club (POST /api/v1/event-types), or it is archived.' },
   event_attributes_invalid: { status: 422, title: 'Event attributes invalid', description: 'The event’s attributes break its type’s JSON schema; the detail names the field. Nothing was written.' },
   invalid_event_schema: { status: 422, title: 'Invalid event schema', description: 'The JSON Schema given for an event type does not compile.' },

@@ -226,6 +226,25 @@ describeEngines('earning rules', (engine) => {
     expect(bad.ok ? null : bad.code).toBe('invalid_window');
   });
 
+  it('a backtest whose caller went away stops at the next page (backtest_cancelled), having read one page', async () => {
+    const club = await makeClub(v);
+    const a = await makeMember(v, club.clubId, 511);
+    const events = Array.from({ length: 6 }, (_, i) => ({ eventId: `c${i}`, type: 'purchase', member: { id: a }, amountRials: 100_000, occurredAt: new Date(Date.UTC(2025, 3, 10 + i, 8)).toISOString() }));
+    expect((await call(v, 'POST', '/api/v1/events/batch', club.apiKey, { events }, { 'idempotency-key': 'cancel-history' })).json.summary.created).toBe(6);
+    const cancel = new AbortController();
+    const pages: number[] = [];
+    const got = await v.services.rules.backtest((await v.services.clubs.get(club.clubId))!, bankRule, '1404/01/01', '1404/06/31', {
+      pageSize: 2,
+      signal: cancel.signal,
+      onPage: (n) => {
+        pages.push(n);
+        cancel.abort();
+      },
+    });
+    expect(got.ok ? null : got.code).toBe('backtest_cancelled');
+    expect(pages).toEqual([2]);
+  });
+
   it('two rules firing on one purchase make ONE entry and lot per unit; each rule\'s share is in meta and earnedBy splits it; a refund reverses the whole', async () => {
     const club = await makeClub(v);
     const own = (method: string, url: string, body?: unknown) => call(v, method, url, club.ownerToken, body);

@@ -55,7 +55,13 @@ export async function streamBacktest(
   let started = false;
   let onStart!: () => void;
   const startedP = new Promise<'started'>((resolve) => (onStart = () => resolve('started')));
+  // A client that closes the stream (navigates away, Ctrl-C) stops the replay at the next page.
+  const cancel = new AbortController();
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) cancel.abort();
+  });
   const run = rules.backtest(club, body.rule, body.from, body.to, {
+    signal: cancel.signal,
     pageSize: pageSizeFor(total),
     onPage: (events) => {
       if (!started) {

@@ -653,7 +653,7 @@ export class RulesService {
    * through a draft rule: pages of 1000 by keyset, so memory stays flat in the number of
    * events. Limits count from zero at `from`; members' tiers and groups are today's.
    */
-  async backtest(club: Club, draftInput: unknown, fromText: string, toText: string, opts: { pageSize?: number; onPage?: (events: number) => void } = {}): Promise<Result<BacktestReport>> {
+  async backtest(club: Club, draftInput: unknown, fromText: string, toText: string, opts: { pageSize?: number; onPage?: (events: number) => void; signal?: AbortSignal } = {}): Promise<Result<BacktestReport>> {
     const started = Date.now();
     const p = this.prepare(club, draftInput, { id: 'draft_1', version: 0 });
     if (!p.ok) return p;
@@ -673,6 +673,8 @@ export class RulesService {
     let cursor: { at: Date; id: string } | null = null;
     const pageSize = opts.pageSize ?? 1000;
     for (;;) {
+      // The caller went away (the console closed the stream): stop reading pages for nobody.
+      if (opts.signal?.aborted) return fail('backtest_cancelled', `stopped after ${report.events} events`);
       const page = await eventsPage(this.db, club.id, from, to, cursor, pageSize);
       if (page.length === 0) break;
       cursor = { at: page.at(-1)!.occurredAt, id: page.at(-1)!.id };
