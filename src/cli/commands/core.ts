@@ -4,7 +4,10 @@ import { Transform } from 'node:stream';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { importMembers, verifyLedger } from '../../app-exports.js';
-import { seedDemo } from '../../demo.js';
+import pino from 'pino';
+import { seedDemo, SeedClock } from '../../demo.js';
+import { buildServices } from '../../app.js';
+import { LogSmsChannel } from '../../platform/sms.js';
 import { CliError, clubIdOf, print, type CliContext } from '../context.js';
 
 type Ctx = () => Promise<CliContext>;
@@ -148,7 +151,12 @@ export function register(program: Command, ctx: Ctx) {
     .action(async (o) => {
       const c = await ctx();
       if (await c.services.clubs.bySlug(o.slug)) throw new CliError(`club "${o.slug}" exists`);
-      const creds = await seedDemo(c.services, { slug: o.slug, members: Number(o.members), now: new Date() });
+      // As on the first `npm start`: services on a clock the seed moves back in time, so the
+      // ~90 days of history are dated over those days (charts, expiry, tiers look real).
+      const clock = new SeedClock();
+      const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
+      const services = buildServices({ database: c.database, secrets: c.secrets, clock, logger, sms: new LogSmsChannel(logger) });
+      const creds = await seedDemo(services, { slug: o.slug, members: Number(o.members), now: new Date(), clock });
       print(o.json, creds, () => `demo club "${creds.club}": owner ${creds.owner.username} / ${creds.owner.password}\nAPI key: ${creds.apiKey}`);
     });
 }
