@@ -20,7 +20,7 @@ const startedAt = performance.now();
 const config = loadConfig();
 const logger = pino({ level: config.logLevel, base: { app: 'vafa' } });
 
-const database = config.databaseUrl ? await openPostgres(config.databaseUrl) : await openPglite(path.join(config.dataDir, 'pglite'));
+const database = config.databaseUrl ? await openPostgres(config.databaseUrl, { prepare: config.pgPreparedStatements }) : await openPglite(path.join(config.dataDir, 'pglite'));
 const applied = await migrate(database);
 if (applied.length) logger.info({ applied }, 'migrations applied');
 

@@ -25,7 +25,7 @@ export function cliContext(): Promise<CliContext> {
   opened ??= (async () => {
     const config = loadConfig();
     const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
-    const database = config.databaseUrl ? await openPostgres(config.databaseUrl, { max: 4 }) : await openPglite(path.join(config.dataDir, 'pglite'));
+    const database = config.databaseUrl ? await openPostgres(config.databaseUrl, { max: 4, prepare: config.pgPreparedStatements }) : await openPglite(path.join(config.dataDir, 'pglite'));
     await migrate(database);
     const secrets = makeSecrets(config.secret);
     const services = buildServices({ database, secrets, clock: systemClock, logger, sms: new LogSmsChannel(logger) });

@@ -16,6 +16,8 @@ export interface Config {
   demo: boolean;
   /** Size of the demo club seeded on first start. */
   demoMembers: number;
+  /** PostgreSQL: prepare repeated statements per connection (off behind a pooler that cannot keep them). */
+  pgPreparedStatements: boolean;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -30,6 +32,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? 'info',
     demo: env.VAFA_DEMO !== '0',
     demoMembers: Math.max(1, Number(env.VAFA_DEMO_MEMBERS ?? 300) || 300),
+    pgPreparedStatements: env.VAFA_PG_PREPARE !== '0',
   };
 }
 
