@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import { preparedName, preparedStatements } from './db.js';
+import { describe, expect, inject, it } from 'vitest';
+import { sql } from 'kysely';
+import { forgetPreparedNames, openPostgres, preparedName, preparedStatements, type Database } from './db.js';
 
 describe('prepared statements (PostgreSQL)', () => {
   it('names a text only once it comes back, the same name every time', () => {
@@ -21,5 +22,38 @@ describe('prepared statements (PostgreSQL)', () => {
     const given = names.filter((n) => n !== null);
     expect(given.length).toBeLessThanOrEqual(preparedStatements.maxPrepared);
     expect(names.at(-1)).toBeNull();
+    forgetPreparedNames();
+    expect(preparedName(texts.at(-1)!)).toBeNull(); // counted afresh
+  });
+});
+
+describe.skipIf(!inject('pgUrl'))('prepared statements on a real PostgreSQL', () => {
+  const countPrepared = async (d: Database) =>
+    (await sql<{ n: number }>`select count(*)::int as n from pg_prepared_statements where name like 'vafa\\_%'`.execute(d.db)).rows[0]!.n;
+
+  it('a repeated statement runs prepared on its connection, with the right answers every time', async () => {
+    const d = await openPostgres(inject('pgUrl')!, { max: 1 });
+    try {
+      const text = Math.random().toString(36).slice(2);
+      const answers: number[] = [];
+      for (let i = 0; i < preparedStatements.minUses + 3; i++)
+        answers.push((await sql<{ x: number }>`select ${i}::int + length(${text}::text) * 0 as x`.execute(d.db)).rows[0]!.x);
+      expect(answers).toEqual(Array.from({ length: preparedStatements.minUses + 3 }, (_, i) => i));
+      expect(await countPrepared(d)).toBeGreaterThanOrEqual(1);
+      const mode = (await sql<{ m: string }>`select current_setting('plan_cache_mode') as m`.execute(d.db)).rows[0]!.m;
+      expect(mode).toBe('force_custom_plan');
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('VAFA_PG_PREPARE=0 (prepare: false) prepares nothing', async () => {
+    const d = await openPostgres(inject('pgUrl')!, { max: 1, prepare: false });
+    try {
+      for (let i = 0; i < preparedStatements.minUses + 3; i++) await sql`select ${i}::int as x`.execute(d.db);
+      expect(await countPrepared(d)).toBe(0);
+    } finally {
+      await d.close();
+    }
   });
 });

@@ -58,6 +58,13 @@ export function preparedName(text: string): string | null {
   return name;
 }
 
+/** Forgets which texts were counted and named (tests). Names are hashes of the text, so a
+ * connection that prepared a statement before finds the same name again. */
+export function forgetPreparedNames(): void {
+  textUses.clear();
+  preparedNames.clear();
+}
+
 class PreparingClient extends pg.Client {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   override query(config: any, values?: any, callback?: any): any {
