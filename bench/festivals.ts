@@ -12,6 +12,7 @@
  * Uses a throw-away database on the server at VAFA_BENCH_PG_ADMIN_URL (default
  * postgres://postgres@127.0.0.1:5432/postgres), dropped at the end.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
 import pino from 'pino';
@@ -47,6 +48,13 @@ export interface EarnRow {
   cpuUsPerEvent: number;
   /** statements per ingestBatch call (one transaction) */
   statementsPerBatch: number | null;
+  /**
+   * CPU µs per event of the PostgreSQL backends serving this run (from /proc/<pid>/schedstat,
+   * ns resolution; null when the server is not on this machine). Unlike the wall-clock ms it
+   * does not take in commit flushes or other processes' load, so it shows the festival
+   * statements' own cost on a shared, busy machine.
+   */
+  serverCpuUsPerEvent?: number | null;
 }
 
 export interface FestivalFigures {
@@ -281,6 +289,9 @@ async function earnPath(database: Database, services: Services, EVENTS: number, 
   const cpuBatch: Record<string, number[]> = {};
   const stBatch: Record<string, number[]> = {};
   const counter = statementCounter();
+  const serverCpu = backendCpu(database);
+  const srvSingle: Record<string, number[]> = {};
+  const srvBatch: Record<string, number[]> = {};
   const singles = Math.max(50, Math.floor(EVENTS / 4));
   try {
     for (let round = 0; round < ROUNDS; round++) {
@@ -288,6 +299,7 @@ async function earnPath(database: Database, services: Services, EVENTS: number, 
       for (const [name, fn, members] of [...configs.slice(round % configs.length), ...configs.slice(0, round % configs.length)]) {
         services.events.setEarn(fn);
         mode = 'single';
+        let s0cpu = await serverCpu.read();
         let t0 = performance.now();
         let c0 = process.cpuUsage();
         for (const e of events(members, singles)) {
@@ -297,8 +309,11 @@ async function earnPath(database: Database, services: Services, EVENTS: number, 
         (single[name] ??= []).push(ms(t0) / singles);
         let c = process.cpuUsage(c0);
         (cpuSingle[name] ??= []).push((c.user + c.system) / singles);
+        let srv = serverCpu.since(s0cpu, await serverCpu.read());
+        if (srv !== null) (srvSingle[name] ??= []).push(srv / singles);
         mode = 'batch';
         const batches = Math.max(1, Math.floor(EVENTS / 100));
+        s0cpu = await serverCpu.read();
         t0 = performance.now();
         c0 = process.cpuUsage();
         const s0 = counter.n;
@@ -311,6 +326,8 @@ async function earnPath(database: Database, services: Services, EVENTS: number, 
         (batch[name] ??= []).push(ms(t0) / (batches * 100));
         c = process.cpuUsage(c0);
         (cpuBatch[name] ??= []).push((c.user + c.system) / (batches * 100));
+        srv = serverCpu.since(s0cpu, await serverCpu.read());
+        if (srv !== null) (srvBatch[name] ??= []).push(srv / (batches * 100));
         (stBatch[name] ??= []).push((counter.n - s0) / batches);
       }
     }
@@ -319,19 +336,25 @@ async function earnPath(database: Database, services: Services, EVENTS: number, 
   }
   services.events.setEarn(g.composeEarn(services.festivals.composeEarn(rules)));
   const base = configs[0]![0];
-  const rows = (table: Record<string, number[]>, cpu: Record<string, number[]>, st: Record<string, number[]> | null): EarnRow[] =>
+  const rows = (table: Record<string, number[]>, cpu: Record<string, number[]>, st: Record<string, number[]> | null, srv: Record<string, number[]>): EarnRow[] =>
     configs.map(([name]) => {
       const m = median(table[name]!);
-      return { name, msPerEvent: r2(m), overPercent: name === base ? null : Math.round(((m / median(table[base]!)) - 1) * 1000) / 10, cpuUsPerEvent: Math.round(median(cpu[name]!)), statementsPerBatch: st ? r2(median(st[name]!)) : null };
+      return {
+        name, msPerEvent: r2(m), overPercent: name === base ? null : Math.round(((m / median(table[base]!)) - 1) * 1000) / 10, cpuUsPerEvent: Math.round(median(cpu[name]!)),
+        statementsPerBatch: st ? r2(median(st[name]!)) : null, serverCpuUsPerEvent: srv[name]?.length ? Math.round(median(srv[name]!)) : null,
+      };
     });
-  const result = { events: EVENTS, rounds: ROUNDS, single: rows(single, cpuSingle, null), batch: rows(batch, cpuBatch, stBatch), wrapperOwn: { single: { ms: 0, percent: 0 }, batch: { ms: 0, percent: 0 } } };
+  const result = { events: EVENTS, rounds: ROUNDS, single: rows(single, cpuSingle, null, srvSingle), batch: rows(batch, cpuBatch, stBatch, srvBatch), wrapperOwn: { single: { ms: 0, percent: 0 }, batch: { ms: 0, percent: 0 } } };
   for (const [label, list] of [['single events (one transaction each)', result.single], ['batches of 100 events', result.batch]] as const) {
     out(`  ${label}:`);
     for (const r of list) {
       const isFestival = r.name.startsWith('+ festival') && !r.name.includes('badges');
       const over = r.overPercent ?? 0;
       line(`  ${r.name}`, `${fmt(r.msPerEvent)} ms/event${r.overPercent === null ? '' : ` (${over >= 0 ? '+' : ''}${over.toFixed(0)} %)`}`, isFestival ? '≤ +15 %' : undefined, over <= 15);
-      out(`      in-process CPU ${r.cpuUsPerEvent} µs/event${r.statementsPerBatch !== null ? `, ${r.statementsPerBatch} statements per batch of 100` : ''}`);
+      const baseRow = list[0]!;
+      const srvOver = r.serverCpuUsPerEvent != null && baseRow.serverCpuUsPerEvent && r !== baseRow ? ` (${r.serverCpuUsPerEvent >= baseRow.serverCpuUsPerEvent ? '+' : ''}${(((r.serverCpuUsPerEvent / baseRow.serverCpuUsPerEvent) - 1) * 100).toFixed(0)} %)` : '';
+      const inOver = r !== baseRow && baseRow.cpuUsPerEvent ? ` (${r.cpuUsPerEvent >= baseRow.cpuUsPerEvent ? '+' : ''}${(((r.cpuUsPerEvent / baseRow.cpuUsPerEvent) - 1) * 100).toFixed(0)} %)` : '';
+      out(`      in-process CPU ${r.cpuUsPerEvent} µs/event${inOver}${r.serverCpuUsPerEvent != null ? `, PostgreSQL backends' CPU ${r.serverCpuUsPerEvent} µs/event${srvOver}` : ''}${r.statementsPerBatch !== null ? `, ${r.statementsPerBatch} statements per batch of 100` : ''}`);
     }
   }
   for (const [m, table] of [['single', single], ['batch', batch]] as const) {
@@ -342,6 +365,32 @@ async function earnPath(database: Database, services: Services, EVENTS: number, 
   }
   out('  (the rest of a participant\'s extra cost is the ledger posting festival:<id> entries, lots and balances)');
   return result;
+}
+
+/**
+ * CPU time of the database's client backends (this run's pool), from /proc/<pid>/schedstat
+ * (ns on CPU). Works when PostgreSQL runs on this machine; otherwise `read` gives null. A
+ * backend the pool opens between two reads counts from zero.
+ */
+function backendCpu(database: Database) {
+  const read = async (): Promise<Map<number, number> | null> => {
+    try {
+      const pids = (await sql<{ pid: number }>`select pid from pg_stat_activity where datname = current_database() and backend_type = 'client backend'`.execute(database.db)).rows;
+      const m = new Map<number, number>();
+      for (const { pid } of pids) m.set(pid, Number(fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]));
+      return m;
+    } catch {
+      return null;
+    }
+  };
+  /** µs of backend CPU between two reads. */
+  const since = (a: Map<number, number> | null, b: Map<number, number> | null): number | null => {
+    if (!a || !b) return null;
+    let ns = 0;
+    for (const [pid, t] of b) ns += t - (a.get(pid) ?? 0);
+    return ns / 1000;
+  };
+  return { read, since };
 }
 
 /** Counts the statements pg sends while `on` is set. */

@@ -1,14 +1,15 @@
 /**
  * Festival scoring on the earn path: a wrapper around whatever EarnFn the club runs (the
- * base rate today, the rules engine tomorrow). Same transaction, one extra statement when
- * the club has a festival that has not ended, none otherwise:
+ * base rate today, the rules engine tomorrow). Same transaction: one extra, indexed
+ * statement when the club has a festival that has not ended and nobody in the batch takes
+ * part, three when someone does, none when no festival is running:
  *
  * 1. the inner function computes its awards (club points, and maybe `festival:<id>` awards
  *    from festival rules);
  * 2. for each event inside a festival's window, the festival's own indicators add score, and
  *    its performance categories (most purchases…) add their deltas;
- * 3. one statement adds all of it to the standings of members who take part — and tells
- *    which (festival, member) pairs do;
+ * 3. store.ts applyStandings reads which (festival, member) pairs take part, adds all of it
+ *    to their standings and moves them in the rank structure;
  * 4. festival awards are kept only for those pairs: a non-participant, an event outside the
  *    window or a festival of another club never earns festival score. Club points pass
  *    through untouched.

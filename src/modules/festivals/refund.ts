@@ -8,7 +8,7 @@
  * - the standings follow: `score` by what the ledger targeted, each performance category by
  *   its share of what the purchase added (a `count` category loses the purchase once it is
  *   refunded in full; an `amount` category in proportion), never below zero, with the rank
- *   structure kept in step (the same counts and blocks festival_apply_standings keeps);
+ *   structure kept in step (the same counts and blocks the earn path's applyStandings keeps);
  * - the member is told (`festival.score_reversed`).
  *
  * A purchase counted in a festival when it earned score there (the ledger says so) or, for a
