@@ -410,6 +410,8 @@ ledger verify: ${verify.ok ? 'clean' : `${verify.problems.length} problems`}; pe
       const dir = path.join(dataDir, 'prof');
       for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile'))) {
         const s = summariseProfile(path.join(dir, f), ROOT, 5000);
+        // VAFA_BENCH_PROFILE_OUT=dir keeps the raw profile (for inclusive times, a flame graph).
+        if (process.env.VAFA_BENCH_PROFILE_OUT) (await import('node:fs')).copyFileSync(path.join(dir, f), path.join(process.env.VAFA_BENCH_PROFILE_OUT, f));
         console.log(`server CPU profile (${Math.round(s.sampledMs)} ms sampled, idle ${s.idlePercent.toFixed(0)} %)`);
         console.log(s.groups.slice(0, 14).map((g) => `  ${g.percent.toFixed(1).padStart(5)} %  ${g.name}`).join('\n'));
         console.log(s.functions.slice(0, 25).map((g) => `  ${g.percent.toFixed(1).padStart(5)} %  ${g.name}`).join('\n'));

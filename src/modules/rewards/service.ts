@@ -1,14 +1,15 @@
 /**
  * Rewards use cases, one transaction each. Concurrent redemptions of one reward share a
- * transaction (group commit, see batcher.ts and redeemGroup): their keys are claimed, their
- * members read, locked (one advisory lock per member: limits are counted under it) and
- * their limits counted in one statement each; then each redemption's points move through
- * the ledger — held until fulfilment for products and digital services, spent at once for
- * types fulfilled in the same transaction — and codes, redemptions, postings, audit rows,
- * outbox messages and stored responses are written set-based for the group. The stock is
- * taken LAST, once for the group — the reward's row is the one hot spot, so it is locked
- * for as short a time as possible: until commit. Each request keeps its own outcome and is
- * answered after its group's commit.
+ * transaction (group commit, see batcher.ts and redeemGroup): their keys are claimed and the
+ * reward read, their members read, locked (one advisory lock per member: limits are counted
+ * under it) and their limits counted in one statement each; then the points move through
+ * the ledger for the whole group at once (ledger/many.ts) — held until fulfilment for
+ * products and digital services, spent at once for types fulfilled in the same transaction
+ * — and codes, then redemptions, audit rows, outbox messages and stored responses are
+ * written set-based for the group, in the same statement that takes the stock, LAST, once
+ * for the group — the reward's row is the one hot spot, so it is locked for as short a time
+ * as possible: until commit. Each request keeps its own outcome and is answered after its
+ * group's commit.
  */
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
@@ -26,7 +27,7 @@ import { fail, ok, type Result } from '../../platform/result.js';
 import type { SmsChannel } from '../../platform/sms.js';
 import { enqueueWebhook, getWebhookEndpoint, setWebhookEndpoint, type WebhookOutcome, type WebhookSender } from '../../platform/webhooks.js';
 import type { Club, ClubService } from '../clubs/index.js';
-import { SYSTEM, type Allocation, type EntryDraft, type LedgerService } from '../ledger/index.js';
+import { SYSTEM, type Allocation, type DebitAsk, type DebitLeg, type EntryDraft, type LedgerService } from '../ledger/index.js';
 import type { Member, MemberService } from '../members/index.js';
 import {
   burnReversal,
@@ -51,7 +52,7 @@ import {
 import { Batcher } from './batcher.js';
 import {
   assignPoolCodes,
-  claimKeys,
+  openGroup,
   lockStock,
   donationTotals,
   findRedemption,
@@ -60,18 +61,17 @@ import {
   insertIssuedCodes,
   insertPoolCodes,
   listRewards,
-  lockMembers,
   memberHistory,
   poolCounts,
   reservePoolCodes,
-  settleKeys,
   takenCountsMany,
   takenPerMember,
-  takeStock,
   toReward,
   transition,
   type RedemptionRow,
   type RewardRow,
+  writeGroup,
+  type NewRedemption,
 } from './store.js';
 
 export interface Ctx {
@@ -118,13 +118,16 @@ export interface RewardSettings {
 /** A draw ticket is entered by the festivals module through this hook (same transaction). */
 export type DrawTicketHook = (tx: Tx, r: { clubId: string; memberId: string; festivalId: string | null; tickets: number; redemptionId: string }) => Promise<Result<unknown>>;
 
-/** A redemption checked outside the transaction (reward, member, eligibility, price), ready to apply. */
-/** A redemption request whose reward was read and checked; the member is read with its group. */
+/**
+ * A redemption request. The reward it takes stock from (`rewardId`: the offer, or a bundle's
+ * chosen option) is read by its group, in the group's transaction; a bundle is read before
+ * (its options decide which reward that is). The member is read with its group.
+ */
 interface Request {
   club: Club;
   memberId: string;
   input: RedeemInput;
-  reward: RewardRow;
+  rewardId: string;
   bundle: RewardRow | null;
 }
 
@@ -179,7 +182,14 @@ const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 
 export class RewardService {
   private drawHook: DrawTicketHook | null = null;
-  private readonly batcher = new Batcher<{ q: Request; ctx: Ctx }, Result<RedemptionView>>((items) => this.redeemBatch(items), { maxBatch: 64, maxInflight: 8 });
+  /**
+   * Groups of a reward in flight: at light load up to four, so a newcomer seldom waits for a
+   * slot; under heavy load (groups of 8 and more) two — one taking its locks and points while
+   * the other holds the reward's stock row through its commit. A stocked reward's commits are
+   * serial on that row, so more groups in flight would only queue there, each paying its own
+   * commit, and split the waiting requests into smaller groups.
+   */
+  private readonly batcher = new Batcher<{ q: Request; ctx: Ctx }, Result<RedemptionView>>((items) => this.redeemBatch(items), { maxBatch: 64, maxInflight: 4, gatherMs: 4, busy: { size: 8, inflight: 2 } });
   private readonly db: Db;
   private readonly clock: Clock;
 
@@ -388,25 +398,36 @@ export class RewardService {
     return p;
   }
 
+  /**
+   * Which rewards are bundles, by `club:id` (a reward's type never changes): a reward known
+   * not to be one goes straight to its group, which reads it — no read per request.
+   */
+  private readonly isBundle = new Map<string, boolean>();
+
   async redeem(clubId: string, memberId: string, input: RedeemInput, ctx: Ctx): Promise<Result<RedemptionView>> {
+    const k = `${clubId}:${input.rewardId}`;
+    if (this.isBundle.get(k) === false) {
+      const club = await this.club(clubId);
+      return this.batcher.submit(k, { q: { club, memberId, input, rewardId: input.rewardId, bundle: null }, ctx });
+    }
     const [club, offer] = await Promise.all([this.club(clubId), this.readReward(clubId, input.rewardId)]);
     if (!offer) return fail('reward_not_found');
-    let reward = offer;
+    if (this.isBundle.size >= 10_000) this.isBundle.clear();
+    this.isBundle.set(k, offer.type === 'bundle');
+    let rewardId = offer.id;
     let bundle: RewardRow | null = null;
     if (offer.type === 'bundle') {
       const options = (typeof offer.config === 'string' ? JSON.parse(offer.config) : offer.config).options as string[];
       if (!input.choice || !options.includes(input.choice)) return fail('bundle_choice_required', `choose one of ${options.join(', ')}`, { options });
-      const chosen = await this.readReward(clubId, input.choice);
-      if (!chosen) return fail('reward_not_found', 'the chosen option no longer exists');
       bundle = offer;
-      reward = chosen;
+      rewardId = input.choice;
     }
-    return this.batcher.submit(`${clubId}:${reward.id}`, { q: { club, memberId, input, reward, bundle }, ctx });
+    return this.batcher.submit(`${clubId}:${rewardId}`, { q: { club, memberId, input, rewardId, bundle }, ctx });
   }
 
   /** A request made ready against its member's facts (read for the whole group), or why not. */
-  private prepare(q: Request, member: Prepared['member'] | undefined, now: Date): Result<Prepared> {
-    const { club, memberId, input, reward, bundle } = q;
+  private prepare(q: Request, reward: RewardRow, member: Prepared['member'] | undefined, now: Date): Result<Prepared> {
+    const { club, memberId, input, bundle } = q;
     if (!member) return fail('member_not_found');
     for (const r of bundle ? [bundle, reward] : [reward]) {
       // A bundle's options are sold through the bundle: only their stock and archive state count.
@@ -439,11 +460,8 @@ export class RewardService {
    * exactly what is left is given out — never more.
    */
   private async redeemBatch(items: { q: Request; ctx: Ctx }[]): Promise<Result<RedemptionView>[]> {
-    const { reward } = items[0]!.q;
-    // A group that the stock read before the transaction already cannot cover goes straight to locked mode.
-    const lockFirst = reward.stock !== null && Number(reward.stock) < items.length;
     try {
-      return await this.redeemGroup(items, lockFirst);
+      return await this.redeemGroup(items, false);
     } catch (e) {
       if (!(e instanceof StockShort)) throw e;
       return this.redeemGroup(items, true);
@@ -451,12 +469,13 @@ export class RewardService {
   }
 
   /**
-   * Statements per group (N redemptions): BEGIN, claim the keys (1, +1 if any replay),
-   * per-member advisory locks (1), [stock row locked: locked mode only], limit counts (1),
-   * [pooled codes reserved (1)], per redemption the ledger's spend or hold (its own
-   * statements), codes (1), redemptions (1), type postings (wallet credits, settlements:
-   * one ledger post each for the group), audit (1), outbox (1), keys stored (1), stock (1),
-   * COMMIT. Only the ledger's part grows with N.
+   * Statements per group (N redemptions), whatever N: BEGIN, claim the keys, read the reward
+   * and take the per-member advisory locks (1, +1 if any replay), members' facts (1), [stock
+   * row locked: near sell-out only], limit counts (1), [pooled codes reserved (1)], the
+   * ledger's debits for the group (4, ledger/many.ts; a round more only when a member
+   * redeems twice in the group or the stock or codes run out inside it), codes (1), [type
+   * postings: wallet credits, settlements, webhooks], redemptions + audit + outbox + keys
+   * stored + stock (1), COMMIT: 11 for a coupon, 1.1 per redemption in groups of 10.
    *
    * Lock order: per-member advisory locks (sorted), [the stock row], the members' balance
    * rows in member order (taken by the ledger), the stock row (optimistic mode), coupon
@@ -464,9 +483,8 @@ export class RewardService {
    */
   private async redeemGroup(requests: { q: Request; ctx: Ctx }[], lockedStock: boolean): Promise<Result<RedemptionView>[]> {
     const n = requests.length;
-    const { club, reward } = requests[0]!.q;
+    const { club, rewardId } = requests[0]!.q;
     const clubId = club.id;
-    const config = (typeof reward.config === 'string' ? JSON.parse(reward.config) : reward.config) as Reward['config'];
     const out: (Result<RedemptionView> | undefined)[] = new Array(n);
     const items: { p: Prepared; ctx: Ctx }[] = new Array(n);
     const later: number[] = []; // a key used twice in one group: the repeat runs after the group, alone (then it replays)
@@ -484,7 +502,13 @@ export class RewardService {
         seenKeys.add(c.key);
         claims.push(c);
       });
-      const claimed = await claimKeys(tx, clubId, claims);
+      // 1+2. Keys claimed, the reward read, then one advisory lock per member (sorted): one
+      //      redemption per member at a time, limits are counted under it. Every member of
+      //      the group is locked, also those whose request turns out a replay or ineligible.
+      const opened = await openGroup(tx, clubId, rewardId, claims, requests.filter((_, i) => !later.includes(i)).map((it) => it.q.memberId));
+      const claimed = opened.keys;
+      const reward = opened.reward;
+      const config = (reward ? (typeof reward.config === 'string' ? JSON.parse(reward.config) : reward.config) : {}) as Reward['config'];
       const fresh: number[] = [];
       requests.forEach((it, i) => {
         if (later.includes(i)) return;
@@ -495,10 +519,14 @@ export class RewardService {
         else fresh.push(i);
       });
       // The group's members in one read; each request checked against its member.
+      if (!reward) {
+        for (const i of fresh) out[i] = requests[i]!.q.bundle ? fail('reward_not_found', 'the chosen option no longer exists') : fail('reward_not_found');
+        return fail('reward_not_found'); // rolls the claims back
+      }
       const facts = fresh.length ? await this.d.members.facts(tx, clubId, [...new Set(fresh.map((i) => requests[i]!.q.memberId))]) : new Map();
       const live: number[] = [];
       for (const i of fresh) {
-        const pr = this.prepare(requests[i]!.q, facts.get(requests[i]!.q.memberId), now);
+        const pr = this.prepare(requests[i]!.q, reward, facts.get(requests[i]!.q.memberId), now);
         if (!pr.ok) out[i] = pr;
         else {
           items[i] = { p: pr.value, ctx: requests[i]!.ctx };
@@ -508,10 +536,10 @@ export class RewardService {
       // Members in id order: the ledger's lock order across members.
       live.sort((a, b) => (items[a]!.p.memberId < items[b]!.p.memberId ? -1 : items[a]!.p.memberId > items[b]!.p.memberId ? 1 : a - b));
       if (!live.length) return fail('validation_failed', 'nothing in this group can go through'); // rolls the claims back; every item has its own answer
-      // 2. One redemption per member at a time: limits are counted under this lock.
-      await lockMembers(tx, clubId, live.map((i) => items[i]!.p.memberId));
       let stockLeft: number | null = null;
-      if (lockedStock && reward.stock !== null) stockLeft = (await lockStock(tx, clubId, reward.id)) ?? null;
+      // Near sell-out (the stock as this transaction read it cannot cover the group), or after
+      // an optimistic try fell short: the stock row is locked now and exactly what is left is given.
+      if (reward.stock !== null && (lockedStock || Number(reward.stock) < live.length)) stockLeft = (await lockStock(tx, clubId, reward.id)) ?? null;
       // 3. Limits: the counts of every (member, reward or bundle) in one statement.
       const counts = await takenCountsMany(tx, clubId, live.map((i) => {
         const { memberId, priced } = items[i]!.p;
@@ -522,77 +550,85 @@ export class RewardService {
       const pool = usesCodes(reward.type) && config.codes?.source !== 'pattern';
       const reserved = pool ? await reservePoolCodes(tx, clubId, reward.id, live.length) : [];
       const validUntil = usesCodes(reward.type) && config.codes?.validDays ? new Date(now.getTime() + config.codes.validDays * 86_400_000) : null;
-      // 5. Per redemption: checks, then the ledger (points, then rials).
+      // 5. Checks per redemption, then the ledger for many members at once (ledger/many.ts):
+      //    points and co-payment of each redemption go through together or not at all.
+      //    Redemptions are taken in rounds, each the longest run (in member order) that fits
+      //    what is left of the stock and the codes and names no member twice, so every check
+      //    sees the outcome of the redemptions before it — as if they had run one by one.
+      //    Usually the whole group is one round.
       type Done = { i: number; id: string; nth: number; hold: { id: string | null; allocations: Allocation[] } | null; copayHoldId: string | null; detail: Record<string, unknown> };
       const done: Done[] = [];
+      const cap = Math.min(stockLeft ?? Infinity, pool ? reserved.length : Infinity);
+      const order = [...live.entries()]; // [k, i]: k indexes counts
+      let next = 0;
       let spCount = 0;
-      for (const [k, i] of live.entries()) {
-        const { p, ctx } = items[i]!;
-        const { memberId, priced, points, copay, deferred, ttlSeconds } = p;
-        if (stockLeft !== null && done.length >= stockLeft) {
-          out[i] = fail('reward_out_of_stock');
-          continue;
+      while (next < order.length) {
+        const round: { k: number; i: number; id: string; before: number; ask: DebitAsk }[] = [];
+        const inRound = new Set<string>();
+        while (next < order.length) {
+          const [k, i] = order[next]!;
+          const { p, ctx } = items[i]!;
+          const { memberId, priced, points, copay, deferred, ttlSeconds } = p;
+          // Decided after this round's outcome: a second redemption of a member, or one past what may be left.
+          if (inRound.has(memberId) || (round.length && done.length + round.length >= cap)) break;
+          next++;
+          if (stockLeft !== null && done.length >= stockLeft) {
+            out[i] = fail('reward_out_of_stock');
+            continue;
+          }
+          const mk = `${memberId}\u0000${priced.id}`;
+          const before = takenInGroup.get(mk) ?? 0;
+          const c = counts[k]!;
+          if (priced.limit_count && c.inPeriod + before + 1 > priced.limit_count) {
+            out[i] = fail('member_limit_reached', `${c.inPeriod + before} of ${priced.limit_count} per ${priced.limit_period}`, { limit: priced.limit_count, period: priced.limit_period });
+            continue;
+          }
+          if (pool && done.length >= reserved.length) {
+            out[i] = fail('reward_out_of_stock', 'no codes left in the pool');
+            continue;
+          }
+          const id = newId('rdm');
+          const legs: DebitLeg[] = [];
+          const hold = (reference: string) => (deferred ? { reference, ttlSeconds } : null);
+          if (points > 0) legs.push({ unit: 'points', amount: points, hold: hold(`redemption:${id}`), memo: `reward ${p.reward.id}`, meta: { redemptionId: id, rewardId: p.reward.id } });
+          if (copay > 0) legs.push({ unit: 'rials', amount: copay, hold: hold(`redemption:${id}`), memo: `reward ${p.reward.id} co-payment`, meta: { redemptionId: id } });
+          round.push({ k, i, id, before, ask: { memberId, legs, actor: ctx.actor } });
+          inRound.add(memberId);
+          // A draw ticket's hook may fail after the points moved: it runs alone, in a savepoint.
+          if (p.reward.type === 'draw_ticket') break;
         }
-        const mk = `${memberId}\u0000${priced.id}`;
-        const before = takenInGroup.get(mk) ?? 0;
-        const c = counts[k]!;
-        if (priced.limit_count && c.inPeriod + before + 1 > priced.limit_count) {
-          out[i] = fail('member_limit_reached', `${c.inPeriod + before} of ${priced.limit_count} per ${priced.limit_period}`, { limit: priced.limit_count, period: priced.limit_period });
-          continue;
-        }
-        if (pool && done.length >= reserved.length) {
-          out[i] = fail('reward_out_of_stock', 'no codes left in the pool');
-          continue;
-        }
-        const id = newId('rdm');
-        const lctx = { actor: ctx.actor, requestId: ctx.requestId };
-        // A failed spend or hold writes nothing; a savepoint is needed only when a second
-        // ledger call (rials) or the draw hook may fail after the points moved.
-        const sp = (copay > 0 && points > 0) || p.reward.type === 'draw_ticket' ? `rdm_${spCount++}` : null;
+        if (!round.length) continue;
+        const sp = round.length === 1 && items[round[0]!.i]!.p.reward.type === 'draw_ticket' ? `rdm_${spCount++}` : null;
         if (sp) await sql.raw(`savepoint ${sp}`).execute(tx);
-        const undo = async (res: Result<never>) => {
-          if (sp) await sql.raw(`rollback to savepoint ${sp}`).execute(tx);
-          out[i] = res;
-        };
-        let hold: Done['hold'] = null;
-        if (points > 0) {
-          const h = deferred
-            ? await this.d.ledger.holdInTx(tx, clubId, memberId, { points, reference: `redemption:${id}`, ttlSeconds }, lctx)
-            : await this.d.ledger.spendInTx(tx, clubId, memberId, { points, memo: `reward ${p.reward.id}`, meta: { redemptionId: id, rewardId: p.reward.id } }, lctx);
-          if (!h.ok) {
-            await undo(h);
+        const debited = await this.d.ledger.debitManyInTx(tx, clubId, round.map((x) => x.ask));
+        for (const [r, x] of round.entries()) {
+          const { p } = items[x.i]!;
+          const d = debited[r]!;
+          if (!d.ok) {
+            out[x.i] = d.unit === 'rials' && d.result.ok === false && d.result.code === 'insufficient_points' ? fail('insufficient_wallet', d.result.detail, d.result.extra) : d.result;
             continue;
           }
-          hold = { id: 'id' in h.value ? h.value.id : null, allocations: h.value.allocations };
-        }
-        let copayHoldId: string | null = null;
-        if (copay > 0) {
-          const h = deferred
-            ? await this.d.ledger.holdInTx(tx, clubId, memberId, { points: copay, unit: 'rials', reference: `redemption:${id}`, ttlSeconds }, lctx)
-            : await this.d.ledger.spendInTx(tx, clubId, memberId, { points: copay, unit: 'rials', memo: `reward ${p.reward.id} co-payment`, meta: { redemptionId: id } }, lctx);
-          if (!h.ok) {
-            await undo(h.code === 'insufficient_points' ? fail('insufficient_wallet', h.detail, h.extra) : h);
-            continue;
+          const pointsLeg = p.points > 0 ? d.legs[0]! : null;
+          const copayLeg = p.copay > 0 ? d.legs[p.points > 0 ? 1 : 0]! : null;
+          if (sp) {
+            const t = await this.drawHook!(tx, { clubId, memberId: p.memberId, festivalId: p.config.festivalId ?? null, tickets: p.quantity, redemptionId: x.id });
+            if (!t.ok) {
+              await sql.raw(`rollback to savepoint ${sp}`).execute(tx);
+              out[x.i] = t as Result<never>;
+              continue;
+            }
           }
-          copayHoldId = 'id' in h.value ? h.value.id : null;
-        }
-        if (p.reward.type === 'draw_ticket') {
-          const t = await this.drawHook!(tx, { clubId, memberId, festivalId: p.config.festivalId ?? null, tickets: p.quantity, redemptionId: id });
-          if (!t.ok) {
-            await undo(t as Result<never>);
-            continue;
+          const detail: Record<string, unknown> = { allocations: pointsLeg?.allocations ?? [], title: { fa: p.reward.title_fa, en: p.reward.title_en } };
+          if (p.reward.type === 'wallet_credit') {
+            const rate = walletRate(p.config, p.member.tier, club.pointValueRials);
+            detail.walletRials = p.points * rate;
+            detail.rateRials = rate;
           }
+          if (p.reward.type === 'partner_voucher') detail.partner = { id: p.config.partnerId, settlementRials: p.config.settlementRials ?? 0 };
+          if (p.reward.type === 'donation') detail.cause = p.config.cause;
+          takenInGroup.set(`${p.memberId}\u0000${p.priced.id}`, x.before + 1);
+          done.push({ i: x.i, id: x.id, nth: counts[x.k]!.ever + x.before, hold: pointsLeg ? { id: pointsLeg.holdId, allocations: pointsLeg.allocations } : null, copayHoldId: copayLeg?.holdId ?? null, detail });
         }
-        const detail: Record<string, unknown> = { allocations: hold?.allocations ?? [], title: { fa: p.reward.title_fa, en: p.reward.title_en } };
-        if (p.reward.type === 'wallet_credit') {
-          const rate = walletRate(p.config, p.member.tier, club.pointValueRials);
-          detail.walletRials = points * rate;
-          detail.rateRials = rate;
-        }
-        if (p.reward.type === 'partner_voucher') detail.partner = { id: p.config.partnerId, settlementRials: p.config.settlementRials ?? 0 };
-        if (p.reward.type === 'donation') detail.cause = p.config.cause;
-        takenInGroup.set(mk, before + 1);
-        done.push({ i, id, nth: c.ever + before, hold, copayHoldId, detail });
       }
       if (!done.length) return fail('reward_out_of_stock', 'nothing in this group went through'); // rolls back the claims; every item has its own answer
       // 6. Codes for the group.
@@ -618,22 +654,18 @@ export class RewardService {
         }
         if (want.length) throw new Error(`pattern ${config.codes?.pattern} is exhausted`);
       }
-      // 7. The redemptions, one statement.
-      const rows = (await tx
-        .insertInto('redemptions')
-        .values(done.map((d) => {
-          const { p, ctx } = items[d.i]!;
-          const code = codes.get(d.id) ?? null;
-          return {
-            id: d.id, club_id: clubId, member_id: p.memberId, reward_id: p.reward.id, bundle_id: p.bundle?.id ?? null, type: p.reward.type, status: p.deferred ? 'pending' : 'fulfilled',
-            fulfilment: p.reward.type === 'product' ? 'ordered' : null, points: p.points, copay_rials: p.copay, quantity: p.quantity, nth: d.nth,
-            hold_id: d.hold?.id ?? null, copay_hold_id: d.copayHoldId, code: code?.code ?? null, code_expires_at: code?.expiresAt ?? null,
-            delivery: p.input.delivery ? JSON.stringify(p.input.delivery) : null, detail: JSON.stringify(d.detail), actor: ctx.actor, created_at: now, updated_at: now,
-          };
-        }))
-        .returningAll()
-        .execute()) as RedemptionRow[];
-      const byId = new Map(rows.map((row) => [row.id, row]));
+      // 7. The redemptions as they will be written (nothing is read back: the view is built from these).
+      const rows = new Map<string, NewRedemption>();
+      for (const d of done) {
+        const { p, ctx } = items[d.i]!;
+        const code = codes.get(d.id) ?? null;
+        rows.set(d.id, {
+          id: d.id, member_id: p.memberId, reward_id: p.reward.id, bundle_id: p.bundle?.id ?? null, type: p.reward.type, status: p.deferred ? 'pending' : 'fulfilled',
+          fulfilment: p.reward.type === 'product' ? 'ordered' : null, points: p.points, copay_rials: p.copay, quantity: p.quantity, nth: d.nth,
+          hold_id: d.hold?.id ?? null, copay_hold_id: d.copayHoldId, code: code?.code ?? null, code_expires_at: code?.expiresAt?.toISOString() ?? null,
+          delivery: (p.input.delivery as Record<string, unknown> | undefined) ?? null, detail: d.detail, actor: ctx.actor,
+        });
+      }
       // 8. What the type posts, for the whole group at once.
       const wallet = done.filter((d) => items[d.i]!.p.reward.type === 'wallet_credit');
       if (wallet.length) {
@@ -658,21 +690,8 @@ export class RewardService {
           context: { redemptionId: d.id },
         }, now);
       }
-      // 9. Audit and outbox, one statement each.
-      await tx.insertInto('audit_log').values(done.map((d) => {
-        const { p, ctx } = items[d.i]!;
-        const row = byId.get(d.id)!;
-        return {
-          club_id: clubId, actor: ctx.actor, action: 'redemption.created', target: d.id, before: null, request_id: ctx.requestId ?? null,
-          after: JSON.stringify({ rewardId: p.reward.id, bundleId: p.bundle?.id ?? null, memberId: p.memberId, points: p.points, copay: p.copay, status: row.status }),
-        };
-      })).execute();
-      await enqueue(tx, done.map((d) => {
-        const { p } = items[d.i]!;
-        return { clubId, topic: 'reward.redeemed', payload: { redemptionId: d.id, rewardId: p.reward.id, memberId: p.memberId, type: p.reward.type, points: p.points, status: byId.get(d.id)!.status } };
-      }));
-      for (const d of done) out[d.i] = ok(this.view(byId.get(d.id)!));
-      // 10. Keys: responses of the successes stored, claims of the failures dropped.
+      for (const d of done) out[d.i] = ok(this.view({ ...rows.get(d.id)!, club_id: clubId, created_at: now, updated_at: now } as unknown as RedemptionRow));
+      // 9. Keys: responses of the successes stored, claims of the failures dropped.
       const stored: { key: string; response: unknown }[] = [];
       const dropped: string[] = [];
       for (const i of fresh) {
@@ -682,9 +701,25 @@ export class RewardService {
         if (o.ok) stored.push({ key: c.key, response: o.value });
         else dropped.push(c.key);
       }
-      await settleKeys(tx, clubId, 201, stored, dropped);
-      // 11. Stock last, for the group: the reward's row stays locked only until this commit.
-      if (reward.stock !== null && !(await takeStock(tx, clubId, reward.id, done.length))) {
+      // 10. Redemptions, audit, outbox, keys and — last — the group's stock: one statement, so
+      //     the reward's row stays locked only from there to this commit.
+      const written = await writeGroup(tx, clubId, {
+        rewardId: reward.id,
+        now,
+        redemptions: [...rows.values()],
+        audit: done.map((d) => {
+          const { p, ctx } = items[d.i]!;
+          return { actor: ctx.actor, target: d.id, requestId: ctx.requestId ?? null, after: { rewardId: p.reward.id, bundleId: p.bundle?.id ?? null, memberId: p.memberId, points: p.points, copay: p.copay, status: rows.get(d.id)!.status } };
+        }),
+        outbox: done.map((d) => {
+          const { p } = items[d.i]!;
+          return { topic: 'reward.redeemed', payload: { redemptionId: d.id, rewardId: p.reward.id, memberId: p.memberId, type: p.reward.type, points: p.points, status: rows.get(d.id)!.status } };
+        }),
+        stored,
+        dropped,
+        stock: reward.stock !== null ? done.length : null,
+      });
+      if (!written) {
         if (stockLeft !== null) throw new Error(`stock of ${reward.id} moved under its lock`);
         throw new StockShort();
       }

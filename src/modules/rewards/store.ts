@@ -71,15 +71,6 @@ export async function listRewards(db: Executor, clubId: string, opts: { status?:
   return (await q.orderBy('created_at', 'desc').orderBy('id').limit(1000).execute()) as RewardRow[];
 }
 
-/**
- * Takes n units of stock, or reports not enough left: a conditional UPDATE, so concurrent
- * groups queue on the row and each re-checks `stock >= n` after the one before commits.
- */
-export async function takeStock(tx: Executor, clubId: string, rewardId: string, n = 1): Promise<boolean> {
-  const r = await sql`update rewards set stock = stock - ${n} where club_id = ${clubId} and id = ${rewardId} and stock >= ${n} returning stock`.execute(tx);
-  return r.rows.length === 1;
-}
-
 /** Locks the reward's stock row (the batch's last lock) and returns what is left; null = unlimited. */
 export async function lockStock(tx: Executor, clubId: string, rewardId: string): Promise<number | null> {
   const r = await sql<{ stock: number | null }>`select stock from rewards where club_id = ${clubId} and id = ${rewardId} for update`.execute(tx);
@@ -183,19 +174,42 @@ export async function takenPerMember(db: Executor, clubId: string, rewardId: str
 
 // ------------------------------------------------------------------------- set-based, for a group of redemptions
 
+type Claimed = { state: 'new' } | { state: 'replay'; response: unknown } | { state: 'conflict' };
+
 /**
- * Claims a group's Idempotency-Keys in one statement (the platform's claimKey, set-based).
- * A key another transaction is claiming right now makes this wait for it, then read its
- * committed response. Returns, per key, 'new' or what was stored before.
+ * Opens a redemption group, in one statement: claims its Idempotency-Keys (the platform's
+ * claimKey, set-based), reads the reward — as the group's transaction sees it, not as some
+ * request read it before — and then serialises redemptions per member: one advisory
+ * transaction lock per member, taken in a fixed order, before the ledger locks the
+ * member's balance rows (limits are counted under it, in a later statement). A key another transaction is
+ * claiming right now makes this wait for it (before any member lock is taken: the keys'
+ * insert must finish before the locks are asked for), then read its committed response.
+ * Returns, per key, 'new' or what was stored before, and the reward (null: none such).
  */
-export async function claimKeys(tx: Executor, clubId: string, claims: { key: string; requestHash: string }[]): Promise<Map<string, { state: 'new' } | { state: 'replay'; response: unknown } | { state: 'conflict' }>> {
-  const out = new Map<string, { state: 'new' } | { state: 'replay'; response: unknown } | { state: 'conflict' }>();
-  if (!claims.length) return out;
-  const ins = await sql<{ key: string }>`
-    insert into idempotency_keys (club_id, key, request_hash)
-    select ${clubId}, k, h from unnest(${claims.map((c) => c.key)}::text[], ${claims.map((c) => c.requestHash)}::text[]) as x(k, h)
-    on conflict (club_id, key) do nothing returning key`.execute(tx);
-  for (const r of ins.rows) out.set(r.key, { state: 'new' });
+export async function openGroup(tx: Executor, clubId: string, rewardId: string, claims: { key: string; requestHash: string }[], memberIds: string[]): Promise<{ keys: Map<string, Claimed>; reward: RewardRow | null }> {
+  const out = new Map<string, Claimed>();
+  const lockKeys = [...new Set(memberIds)].map((m) => `${clubId}:${m}`);
+  const ins = await sql<{ t: string; key: string | null; reward: RewardRow | null }>`
+    with ins as (
+      insert into idempotency_keys (club_id, key, request_hash)
+      select ${clubId}, k, h from unnest(${claims.map((c) => c.key)}::text[], ${claims.map((c) => c.requestHash)}::text[]) as x(k, h)
+      on conflict (club_id, key) do nothing returning key
+    ), lk as (
+      -- The gate (an init plan, run first) reads every claim: the locks are asked for only after.
+      select count(pg_advisory_xact_lock(h)) as n from (
+        select distinct hashtext(k) as h from unnest(${lockKeys}::text[]) as x(k) where (select count(*) from ins) >= 0 order by 1
+      ) s
+    )
+    select 'k' as t, key, null::jsonb as reward from ins
+    union all
+    select 'r', null, to_jsonb(r) from rewards r where r.club_id = ${clubId} and r.id = ${rewardId}
+    union all
+    select 'l', null, to_jsonb(n) from lk`.execute(tx);
+  let reward: RewardRow | null = null;
+  for (const r of ins.rows) {
+    if (r.t === 'k') out.set(r.key!, { state: 'new' });
+    else if (r.t === 'r') reward = typeof r.reward === 'string' ? (JSON.parse(r.reward) as RewardRow) : r.reward;
+  }
   const seen = claims.filter((c) => !out.has(c.key));
   if (seen.length) {
     const rows = await sql<{ key: string; request_hash: string; response: unknown }>`
@@ -207,30 +221,7 @@ export async function claimKeys(tx: Executor, clubId: string, claims: { key: str
       out.set(c.key, r.request_hash === c.requestHash ? { state: 'replay', response: typeof r.response === 'string' ? JSON.parse(r.response) : r.response } : { state: 'conflict' });
     }
   }
-  return out;
-}
-
-/** Stores the successful responses of a group's new keys and drops the claims of its failures, in one statement. */
-export async function settleKeys(tx: Executor, clubId: string, status: number, stored: { key: string; response: unknown }[], dropped: string[]): Promise<void> {
-  if (!stored.length && !dropped.length) return;
-  await sql`with s as (
-      update idempotency_keys k set status_code = ${status}, response = x.r::jsonb
-      from unnest(${stored.map((s) => s.key)}::text[], ${stored.map((s) => JSON.stringify(s.response))}::text[]) as x(k, r)
-      where k.club_id = ${clubId} and k.key = x.k returning 1
-    ), d as (
-      delete from idempotency_keys where club_id = ${clubId} and key = any(${dropped}::text[]) returning 1
-    ) select (select count(*) from s) as s, (select count(*) from d) as d`.execute(tx);
-}
-
-/**
- * Serialises redemptions per member (limits are counted under this lock): one advisory
- * transaction lock per member, taken in a fixed order. Every redemption takes it before the
- * ledger locks the member's balance rows.
- */
-export async function lockMembers(tx: Executor, clubId: string, memberIds: string[]): Promise<void> {
-  const keys = [...new Set(memberIds)].map((m) => `${clubId}:${m}`);
-  if (!keys.length) return;
-  await sql`select count(pg_advisory_xact_lock(h)) from (select distinct hashtext(k) as h from unnest(${keys}::text[]) as x(k) order by 1) s`.execute(tx);
+  return { keys: out, reward };
 }
 
 /** takenCounts for many (member, reward-or-bundle, period start) at once, in input order. */
@@ -279,4 +270,83 @@ export async function insertIssuedCodes(tx: Executor, clubId: string, rewardId: 
     from unnest(${rows.map((x) => x.id)}::text[], ${rows.map((x) => x.code)}::text[], ${rows.map((x) => x.memberId)}::text[], ${rows.map((x) => x.redemptionId)}::text[]) as x(id, code, m, r)
     on conflict (club_id, code) do nothing returning code`.execute(tx);
   return new Set(r.rows.map((x) => x.code));
+}
+
+/** One redemption of a group, as written (every value known before the write: nothing is read back). */
+export interface NewRedemption {
+  id: string;
+  member_id: string;
+  reward_id: string;
+  bundle_id: string | null;
+  type: RewardType;
+  status: 'pending' | 'fulfilled';
+  fulfilment: 'ordered' | null;
+  points: number;
+  copay_rials: number;
+  quantity: number;
+  nth: number;
+  hold_id: string | null;
+  copay_hold_id: string | null;
+  code: string | null;
+  code_expires_at: string | null;
+  delivery: Record<string, unknown> | null;
+  detail: Record<string, unknown>;
+  actor: string;
+}
+
+/**
+ * The end of a redemption group, ONE statement (data-modifying CTEs): the redemptions,
+ * their audit rows and outbox messages (the same rows platform/audit and platform/outbox
+ * write), the Idempotency-Keys settled (responses of the successes stored, claims of the
+ * failures dropped) and — when `stock` is set — the group's stock taken, conditionally, so
+ * the reward's row is locked from here to the commit only. Returns false when the stock
+ * could not cover the group (nothing of it is then worth committing: the caller rolls back).
+ * Parameters joined to a table (the keys) are arrays: the planner knows an unnest's length,
+ * while it guesses 100 rows for a jsonb_to_recordset and may scan the table.
+ */
+export async function writeGroup(tx: Executor, clubId: string, g: {
+  rewardId: string;
+  now: Date;
+  redemptions: NewRedemption[];
+  audit: { actor: string; target: string; after: unknown; requestId: string | null }[];
+  outbox: { topic: string; payload: unknown }[];
+  stored: { key: string; response: unknown }[];
+  dropped: string[];
+  /** units of stock to take; null: the reward has no stock */
+  stock: number | null;
+}): Promise<boolean> {
+  const take = g.stock ?? 0;
+  const r = await sql<{ r: number; st: number }>`
+    with r as (
+      insert into redemptions (id, club_id, member_id, reward_id, bundle_id, type, status, fulfilment, points, copay_rials, quantity, nth, hold_id, copay_hold_id, code, code_expires_at, delivery, detail, actor, created_at, updated_at)
+      select id, ${clubId}, member_id, reward_id, bundle_id, type, status, fulfilment, points, copay_rials, quantity, nth, hold_id, copay_hold_id, code, code_expires_at, delivery, detail, actor, ${g.now}, ${g.now}
+      from jsonb_to_recordset(${JSON.stringify(g.redemptions)}::jsonb) as x(id text, member_id text, reward_id text, bundle_id text, type text, status text, fulfilment text, points bigint, copay_rials bigint, quantity int, nth int,
+        hold_id text, copay_hold_id text, code text, code_expires_at timestamptz, delivery jsonb, detail jsonb, actor text)
+      returning 1
+    ), a as (
+      insert into audit_log (club_id, actor, action, target, before, after, request_id)
+      select ${clubId}, actor, 'redemption.created', target, null, after, request_id
+      from jsonb_to_recordset(${JSON.stringify(g.audit.map((a) => ({ actor: a.actor, target: a.target, after: a.after, request_id: a.requestId })))}::jsonb) as x(actor text, target text, after jsonb, request_id text)
+      returning 1
+    ), o as (
+      insert into outbox (club_id, topic, payload, available_at)
+      select ${clubId}, topic, payload, now() from jsonb_to_recordset(${JSON.stringify(g.outbox)}::jsonb) as x(topic text, payload jsonb)
+      returning 1
+    ), ks as (
+      update idempotency_keys k set status_code = 201, response = x.response::jsonb
+      from unnest(${g.stored.map((x) => x.key)}::text[], ${g.stored.map((x) => JSON.stringify(x.response))}::text[]) as x(key, response)
+      where k.club_id = ${clubId} and k.key = x.key
+      returning 1
+    ), kd as (
+      delete from idempotency_keys where club_id = ${clubId} and key = any(${g.dropped}::text[])
+      returning 1
+    ), st as (
+      update rewards set stock = stock - ${take}::bigint
+      where ${take}::bigint > 0 and club_id = ${clubId} and id = ${g.rewardId} and stock >= ${take}::bigint
+      returning stock
+    )
+    select (select count(*) from r)::int as r, (select count(*) from st)::int as st, (select count(*) from a)::int + (select count(*) from o)::int + (select count(*) from ks)::int + (select count(*) from kd)::int as rest`.execute(tx);
+  const row = r.rows[0]!;
+  if (Number(row.r) !== g.redemptions.length) throw new Error(`writeGroup: ${row.r} of ${g.redemptions.length} redemptions written`);
+  return g.stock === null || Number(row.st) === 1;
 }
