@@ -36,10 +36,11 @@ pg.types.setTypeParser(1082 /* date */, (v) => v); // keep 'YYYY-MM-DD', never a
  * PostgreSQL skips parsing them (they are still planned for their parameters each time, see
  * openPostgres). Kysely sends the same text for the same query shape, so a text seen a few
  * times is the hot path's. Texts are counted process-wide and at most `maxPrepared` get a
- * name, so shapes that vary (IN lists of every length) cannot fill the server's memory;
+ * name, so shapes that vary (IN lists of every length) cannot fill the server's memory, and
+ * statements with more than `maxParams` parameters (such lists) are left out altogether;
  * statements without parameters (BEGIN, COMMIT, DDL, scripts) are never prepared.
  */
-export const preparedStatements = { minUses: 3, maxPrepared: 256, maxCounted: 4096 };
+export const preparedStatements = { minUses: 3, maxPrepared: 256, maxCounted: 4096, maxParams: 32 };
 const textUses = new Map<string, number>();
 const preparedNames = new Map<string, string>();
 
@@ -68,7 +69,9 @@ export function forgetPreparedNames(): void {
 class PreparingClient extends pg.Client {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   override query(config: any, values?: any, callback?: any): any {
-    if (typeof config === 'string' && Array.isArray(values) && values.length > 0 && callback === undefined) {
+    // Many parameters means a list spelled out ($1 … $n), whose text changes with its length:
+    // such shapes would take names from the hot path's statements.
+    if (typeof config === 'string' && Array.isArray(values) && values.length > 0 && values.length <= preparedStatements.maxParams && callback === undefined) {
       const name = preparedName(config);
       if (name) return super.query({ name, text: config, values });
     }
