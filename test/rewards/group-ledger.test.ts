@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEngines, testVafa, type TestVafa } from '../engines.js';
 import { call, makeClub, makeMember, type ClubFixture } from '../fixtures.js';
+import { sql } from 'kysely';
 import { verifyLedger } from '../../src/modules/ledger/index.js';
 import { available, fund, idem, reward } from './helpers.js';
 
@@ -67,6 +68,33 @@ describeEngines('rewards: groups and the ledger', (engine) => {
     expect((await call(v, 'GET', `/api/v1/rewards/${rewardId}`, c.apiKey)).json.stock).toBe(0);
     expect((await redeem(rich[0]!, rewardId)).json.code).toBe('reward_out_of_stock');
     expect(await available(v, c.clubId, poor)).toBe(50);
+    expect((await verifyLedger(v.database.db, c.clubId)).problems).toEqual([]);
+  });
+
+  it('no limit to count: each redemption\'s rank (nth) is counted as it is written, also a member twice in one group', async () => {
+    const m = await member(1000);
+    const rewardId = await reward(v, c, { type: 'coupon', costPoints: 100, config: { codes: { source: 'pattern', pattern: 'NTH-########' } } });
+    expect((await redeem(m, rewardId)).status).toBe(201);
+    const rs = await Promise.all([redeem(m, rewardId), redeem(m, rewardId)]);
+    for (const r of rs) expect(r.status, JSON.stringify(r.json)).toBe(201);
+    const rows = await sql<{ nth: number }>`select nth from redemptions where club_id = ${c.clubId} and member_id = ${m} and reward_id = ${rewardId} order by nth`.execute(v.database.db);
+    expect(rows.rows.map((r) => Number(r.nth))).toEqual([0, 1, 2]);
+  });
+
+  it('generated codes written with the group: a clash with an earlier code is redrawn, every code distinct', async () => {
+    // 100 possible codes (set in the row: the API asks for at least 6 random positions), 25
+    // redemptions one after another: a clash across groups is all but certain.
+    const rewardId = await reward(v, c, { type: 'coupon', costPoints: 10, config: { codes: { source: 'pattern', pattern: 'CL-######' } } });
+    await sql`update rewards set config = ${JSON.stringify({ codes: { source: 'pattern', pattern: 'CL-##' } })}::jsonb where club_id = ${c.clubId} and id = ${rewardId}`.execute(v.database.db);
+    const codes: string[] = [];
+    for (let k = 0; k < 25; k++) {
+      const r = await redeem(await member(100), rewardId);
+      expect(r.status, JSON.stringify(r.json)).toBe(201);
+      codes.push(r.json.code);
+    }
+    expect(new Set(codes).size).toBe(25);
+    const rows = await sql<{ code: string; redemption_id: string }>`select code, redemption_id from coupon_codes where club_id = ${c.clubId} and reward_id = ${rewardId}`.execute(v.database.db);
+    expect(rows.rows.map((r) => r.code).sort()).toEqual([...codes].sort());
     expect((await verifyLedger(v.database.db, c.clubId)).problems).toEqual([]);
   });
 });

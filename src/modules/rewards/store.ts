@@ -314,12 +314,24 @@ export async function writeGroup(tx: Executor, clubId: string, g: {
   dropped: string[];
   /** units of stock to take; null: the reward has no stock */
   stock: number | null;
-}): Promise<boolean> {
+  /**
+   * No limit to count (so no count was read before): each redemption's `nth` is what was
+   * passed (its rank inside the group) plus the member's earlier redemptions of the reward
+   * or bundle, counted here — under the member's advisory lock, so nothing can slip between.
+   */
+  countNth?: boolean;
+  /** Generated codes, inserted here (a clash, all but impossible, makes the result 'clash': roll back and redo). */
+  issued?: { codes: { id: string; code: string; memberId: string; redemptionId: string }[]; expiresAt: Date | null };
+}): Promise<'ok' | 'stock_short' | 'clash'> {
   const take = g.stock ?? 0;
-  const r = await sql<{ r: number; st: number }>`
+  const issued = g.issued?.codes ?? [];
+  const r = await sql<{ r: number; st: number; c: number }>`
     with r as (
       insert into redemptions (id, club_id, member_id, reward_id, bundle_id, type, status, fulfilment, points, copay_rials, quantity, nth, hold_id, copay_hold_id, code, code_expires_at, delivery, detail, actor, created_at, updated_at)
-      select id, ${clubId}, member_id, reward_id, bundle_id, type, status, fulfilment, points, copay_rials, quantity, nth, hold_id, copay_hold_id, code, code_expires_at, delivery, detail, actor, ${g.now}, ${g.now}
+      select id, ${clubId}, member_id, reward_id, bundle_id, type, status, fulfilment, points, copay_rials, quantity,
+        ${g.countNth ? sql`nth + (select count(*)::int from redemptions e where e.club_id = ${clubId} and e.member_id = x.member_id
+          and (e.reward_id = coalesce(x.bundle_id, x.reward_id) or e.bundle_id = coalesce(x.bundle_id, x.reward_id)) and e.status in ('pending', 'fulfilled'))` : sql`nth`},
+        hold_id, copay_hold_id, code, code_expires_at, delivery, detail, actor, ${g.now}, ${g.now}
       from jsonb_to_recordset(${JSON.stringify(g.redemptions)}::jsonb) as x(id text, member_id text, reward_id text, bundle_id text, type text, status text, fulfilment text, points bigint, copay_rials bigint, quantity int, nth int,
         hold_id text, copay_hold_id text, code text, code_expires_at timestamptz, delivery jsonb, detail jsonb, actor text)
       returning 1
@@ -340,13 +352,19 @@ export async function writeGroup(tx: Executor, clubId: string, g: {
     ), kd as (
       delete from idempotency_keys where club_id = ${clubId} and key = any(${g.dropped}::text[])
       returning 1
+    ), c as (
+      insert into coupon_codes (id, club_id, reward_id, code, status, member_id, redemption_id, assigned_at, expires_at)
+      select id, ${clubId}, ${g.rewardId}, code, 'assigned', m, r, ${g.now}, ${g.issued?.expiresAt?.toISOString() ?? null}::timestamptz
+      from unnest(${issued.map((x) => x.id)}::text[], ${issued.map((x) => x.code)}::text[], ${issued.map((x) => x.memberId)}::text[], ${issued.map((x) => x.redemptionId)}::text[]) as x(id, code, m, r)
+      on conflict (club_id, code) do nothing returning 1
     ), st as (
       update rewards set stock = stock - ${take}::bigint
       where ${take}::bigint > 0 and club_id = ${clubId} and id = ${g.rewardId} and stock >= ${take}::bigint
       returning stock
     )
-    select (select count(*) from r)::int as r, (select count(*) from st)::int as st, (select count(*) from a)::int + (select count(*) from o)::int + (select count(*) from ks)::int + (select count(*) from kd)::int as rest`.execute(tx);
+    select (select count(*) from r)::int as r, (select count(*) from st)::int as st, (select count(*) from c)::int as c, (select count(*) from a)::int + (select count(*) from o)::int + (select count(*) from ks)::int + (select count(*) from kd)::int as rest`.execute(tx);
   const row = r.rows[0]!;
   if (Number(row.r) !== g.redemptions.length) throw new Error(`writeGroup: ${row.r} of ${g.redemptions.length} redemptions written`);
-  return g.stock === null || Number(row.st) === 1;
+  if (g.stock !== null && Number(row.st) !== 1) return 'stock_short';
+  return Number(row.c) === issued.length ? 'ok' : 'clash';
 }
