@@ -47,11 +47,14 @@ describe.skipIf(!inject('pgUrl'))('prepared statements on a real PostgreSQL', ()
     }
   });
 
-  it('VAFA_PG_PREPARE=0 (prepare: false) prepares nothing', async () => {
+  it('VAFA_PG_PREPARE=0 (prepare: false) prepares nothing and sets nothing at connect', async () => {
     const d = await openPostgres(inject('pgUrl')!, { max: 1, prepare: false });
     try {
       for (let i = 0; i < preparedStatements.minUses + 3; i++) await sql`select ${i}::int as x`.execute(d.db);
       expect(await countPrepared(d)).toBe(0);
+      // …and sends no `options` start-up parameter (a pooler would refuse it): the server's default mode.
+      const mode = (await sql<{ m: string }>`select current_setting('plan_cache_mode') as m`.execute(d.db)).rows[0]!.m;
+      expect(mode).toBe('auto');
     } finally {
       await d.close();
     }

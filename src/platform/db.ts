@@ -82,7 +82,11 @@ class PreparingClient extends pg.Client {
 export async function openPostgres(url: string, opts: { max?: number; prepare?: boolean } = {}): Promise<Database> {
   // Custom plans always: a generic plan cannot see how few rows `= any($n)` picks and would
   // scan the whole club (member_counters: 1.7 ms instead of 0.04 ms at 10,000 members).
-  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 20, ...(opts.prepare === false ? {} : { Client: PreparingClient }), options: '-c plan_cache_mode=force_custom_plan' });
+  // Unnamed statements (prepare: false) are planned for their parameters anyway; and a
+  // pooler such as PgBouncer refuses the `options` start-up parameter, so it goes only with
+  // prepared statements.
+  const prepare = opts.prepare !== false;
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 20, ...(prepare ? { Client: PreparingClient, options: '-c plan_cache_mode=force_custom_plan' } : {}) });
   // Fail fast on an unreachable server with a clear message.
   const c = await pool.connect();
   c.release();
