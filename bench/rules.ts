@@ -127,6 +127,13 @@ function statementCounter() {
   return { state, restore: () => protos.forEach((p, i) => (p.query = originals[i]!)) };
 }
 
+/** p50 and p99 (nearest rank) of a list of ms, rounded to 0.1. */
+function percentiles(xs: number[]): { p50: number; p99: number } {
+  const v = [...xs].sort((a, b) => a - b);
+  const at = (q: number) => v[Math.min(v.length - 1, Math.max(0, Math.ceil(q * v.length) - 1))] ?? 0;
+  return { p50: r1(at(0.5)), p99: r1(at(0.99)) };
+}
+
 export interface PathRow {
   /** -1: the foundation's base-rate earn function (no engine); 0: the engine with no rules */
   rules: number;
@@ -137,6 +144,8 @@ export interface PathRow {
   /** statements the earn function sent per batch */
   earnStatementsPerBatch: number;
   pointsPerEvent: number;
+  /** latency of one ingestBatch call (a transaction of `batch` events), all rounds pooled, ms */
+  batchMs: { p50: number; p99: number };
 }
 
 export interface RulesBenchResult {
@@ -221,6 +230,7 @@ export async function pathBench(database: Database, o: { events: number; batch: 
     const usPerEv = new Map<number, number[]>();
     const stPerBatch = new Map<number, number[]>();
     const points = new Map<number, number>();
+    const callMs = new Map<number, number[]>();
     const batches = Math.max(1, Math.ceil(o.events / o.batch));
     for (let round = 0; round < o.rounds; round++) {
       const order = [...configs.slice(round % configs.length), ...configs.slice(0, round % configs.length)];
@@ -231,7 +241,9 @@ export async function pathBench(database: Database, o: { events: number; batch: 
         const t = performance.now();
         let p = 0;
         for (let b = 0; b < batches; b++) {
+          const c0 = performance.now();
           const r = await services.events.ingestBatch(setups.get(n)!.club, batchOf(n), null);
+          (callMs.get(n) ?? callMs.set(n, []).get(n)!).push(performance.now() - c0);
           if (!r.ok) throw new Error(r.code);
           p += r.value.summary.points ?? 0;
         }
@@ -250,6 +262,7 @@ export async function pathBench(database: Database, o: { events: number; batch: 
       earnCpuUsPerEvent: r1(median(usPerEv.get(n)!)),
       earnStatementsPerBatch: r1(median(stPerBatch.get(n)!)),
       pointsPerEvent: r1(points.get(n)!),
+      batchMs: percentiles(callMs.get(n)!),
     }));
     const at = (n: number) => path.find((r) => r.rules === n)!;
     // Per-round ratios, then the median: robust to drift between rounds.
@@ -268,7 +281,7 @@ export function printRules(r: RulesBenchResult, log: (s: string) => void) {
   for (const p of r.pure) log(`    ${String(p.rules).padStart(3)} rules: ${p.cpuUsPerEvent.toFixed(1).padStart(7)} µs/event  (${p.cpuUsPer10Rules.toFixed(1)} µs per 10 rules; target ≤ 50) — compact trace, as the earn path runs it: ${p.compactCpuUsPerEvent.toFixed(1)} µs/event (${p.compactCpuUsPer10Rules.toFixed(1)} per 10 rules)`);
   if (!r.path.length) return;
   log(`  earn path on ${r.engine}, batches of ${r.batch}, ${r.eventsPerConfig} events per configuration and round, ${r.rounds} interleaved rounds, medians — ${r.allFire ? 'WORST CASE: every rule fires on every event' : 'targeted rules (1–3 fire per event)'}:`);
-  for (const p of r.path) log(`    ${p.label.padEnd(34)} ${String(p.eventsPerSec).padStart(6)} events/s  earn fn: ${p.earnCpuUsPerEvent.toFixed(1).padStart(6)} µs CPU/event, ${p.earnStatementsPerBatch} statements/batch  (${p.pointsPerEvent} points/event)`);
+  for (const p of r.path) log(`    ${p.label.padEnd(34)} ${String(p.eventsPerSec).padStart(6)} events/s  earn fn: ${p.earnCpuUsPerEvent.toFixed(1).padStart(6)} µs CPU/event, ${p.earnStatementsPerBatch} statements/batch  (${p.pointsPerEvent} points/event)  batch call p50 ${p.batchMs.p50} / p99 ${p.batchMs.p99} ms`);
   log(`    100 rules vs 1 rule: ${r.lossPercent100vs1}% lower throughput (target ≤ 20%); by the earn function's CPU alone ${r.cpuLossPercent100vs1}%`);
 }
 

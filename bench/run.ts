@@ -624,7 +624,7 @@ async function main() {
   if (rules?.path.length) {
     const rawBatch = base.find((b) => b.form === 'batch' && b.connections === 1)?.eventsPerSec ?? null;
     log(`\nearning rules (in process, batches of ${rules.batch}, PostgreSQL) beside the raw-SQL batch baseline${rawBatch ? ` (${rawBatch.toLocaleString('en-US')} events/s, 1000 per tx, 1 connection)` : ' (not measured in this run)'}:`);
-    for (const p of rules.path) log(`  ${p.label.padEnd(34)} ${String(p.eventsPerSec).padStart(6)} events/s${rawBatch ? `  ÷ baseline ${(p.eventsPerSec / rawBatch).toFixed(2)}` : ''}  earn fn ${p.earnCpuUsPerEvent} µs CPU/event, ${p.earnStatementsPerBatch} statements/batch`);
+    for (const p of rules.path) log(`  ${p.label.padEnd(34)} ${String(p.eventsPerSec).padStart(6)} events/s${rawBatch ? `  ÷ baseline ${(p.eventsPerSec / rawBatch).toFixed(2)}` : ''}  earn fn ${p.earnCpuUsPerEvent} µs CPU/event, ${p.earnStatementsPerBatch} statements/batch, batch call p50 ${p.batchMs?.p50 ?? '–'} / p99 ${p.batchMs?.p99 ?? '–'} ms`);
     log(`  100 rules vs 1: ${rules.lossPercent100vs1} % lower throughput (by earn CPU alone ${rules.cpuLossPercent100vs1} %); evaluation ${rules.pure.map((x) => `${x.rules}: ${x.cpuUsPerEvent} µs`).join(', ')} per event`);
   }
   if (festivals) {
