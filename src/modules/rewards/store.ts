@@ -273,26 +273,13 @@ export async function insertIssuedCodes(tx: Executor, clubId: string, rewardId: 
 }
 
 /** One redemption of a group, as written (every value known before the write: nothing is read back). */
-export interface NewRedemption {
-  id: string;
-  member_id: string;
-  reward_id: string;
-  bundle_id: string | null;
-  type: RewardType;
+export type NewRedemption = Omit<RedemptionRow, 'club_id' | 'status' | 'fulfilment' | 'code_expires_at' | 'created_at' | 'updated_at'> & {
   status: 'pending' | 'fulfilled';
   fulfilment: 'ordered' | null;
-  points: number;
-  copay_rials: number;
-  quantity: number;
-  nth: number;
-  hold_id: string | null;
-  copay_hold_id: string | null;
-  code: string | null;
+  /** ISO text: it travels as JSON */
   code_expires_at: string | null;
-  delivery: Record<string, unknown> | null;
-  detail: Record<string, unknown>;
   actor: string;
-}
+};
 
 /**
  * The end of a redemption group, ONE statement (data-modifying CTEs): the redemptions,
