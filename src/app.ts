@@ -23,7 +23,7 @@ import { RulesService, ruleRoutes, activitySums, lastActiveDays, rulesRefundHook
 import { TierService, tierRoutes } from './modules/tiers/index.js';
 import { ReferralService, referralRoutes, referralRefundHook } from './modules/referrals/index.js';
 import { OccasionService, occasionRoutes } from './modules/occasions/index.js';
-import { FestivalService, festivalRoutes, festivalRefundHook } from './modules/festivals/index.js';
+import { FestivalService, festivalIdOfUnit, festivalRoutes, festivalRefundHook } from './modules/festivals/index.js';
 import { GameService, gameRoutes } from './modules/gamification/index.js';
 import { AnalyticsService, analyticsRoutes } from './modules/analytics/index.js';
 import { serveWeb } from './platform/http/web.js';
@@ -94,7 +94,8 @@ export function buildServices(deps: Omit<AppDeps, 'web'>): Services {
   const games = new GameService(db, deps.clock);
   events.setEarn(games.composeEarn(festivals.composeEarn(rules.earn)));
   // A refund undoes what its purchase caused, in the refund's transaction (docs/ARCHITECTURE.md, Refunds).
-  events.onRefund(festivalRefundHook({ ledger, purchaseOf: storedEvent }));
+  ledger.beforeRead((clubId, unit) => (festivalIdOfUnit(unit) ? festivals.settle(clubId) : Promise.resolve()));
+  events.onRefund(festivalRefundHook({ ledger, purchaseOf: storedEvent, applyQueued: (tx, clubId, memberId) => festivals.applyQueuedInTx(tx, clubId, { memberId }) }));
   events.onRefund(referralRefundHook({ ledger, settings: (tx, clubId) => referrals.loadSettings(tx, clubId), reopened: reopenReferral }));
   events.onRefund(rulesRefundHook(ledger));
   events.onRefund((tx, r) => tiers.reconsiderAfterRefund(tx, r.club, r.memberId)); // after the measure is corrected

@@ -36,6 +36,8 @@ export interface WorkerOptions {
   minPauseMs?: number;
   /** Expiry, stale holds and daily jobs run at most this often (ms). */
   jobsEveryMs?: number;
+  /** Queued festival score is applied at least this often (ms); sooner after an earn queued some. */
+  festivalEveryMs?: number;
   /** Outbox lease (ms): after it another process may deliver a claimed message again. */
   leaseMs?: number;
   /** Is ingestion busy right now? Default: events committed, or the event loop loaded. */
@@ -190,10 +192,28 @@ export function startWorker(db: Db, clock: Clock, services: Services, logger: Lo
     }
   };
   void loop();
+
+  // Festival score the earn path queued (festivals/service.ts applyQueued): a short loop of
+  // its own, so leaderboards trail the earn path by a fraction of a second, not by the
+  // outbox's pace. Reads that show festival score apply what is left first anyway.
+  const festivalEvery = opts.festivalEveryMs ?? Math.min(interval, 250);
+  let festivalRunning: Promise<void> = Promise.resolve();
+  const festivalLoop = async () => {
+    while (!stopped) {
+      festivalRunning = services.festivals.applyAllQueued().then(
+        () => undefined,
+        (e) => void logger.error({ err: e }, 'worker: applying festival score failed'),
+      );
+      await festivalRunning;
+      if (!stopped) await sleep(festivalEvery);
+    }
+  };
+  void festivalLoop();
   return {
     async stop() {
       stopped = true;
       await running;
+      await festivalRunning;
     },
   };
 }

@@ -84,6 +84,24 @@ describeEngines('refunds undo what the purchase caused', (engine) => {
       await expectLedgerClean(v.database.db, c.clubId);
     });
 
+    it('a refund while its purchase\'s festival score is still queued takes it back all the same', async () => {
+      const queued = async () => Number((await sql<{ n: number }>`select count(*)::int as n from festival_score_queue where club_id = ${c.clubId} and member_id = ${m}`.execute(v.database.db)).rows[0]!.n);
+      const start = await standing(c, festivalId, m); // a read applies what is queued
+      expect(await queued()).toBe(0);
+      const p = await purchase(c, m, 700_000);
+      expect(await queued()).toBe(1); // acknowledged; the ledger and standings follow behind
+      const r = await refund(c, m, p.eventId, 700_000);
+      expect(r.json).toMatchObject({ status: 'created', reversed: 70 });
+      expect(await queued()).toBe(0);
+      const after = await standing(c, festivalId, m);
+      expect(after.score).toBe(start.score);
+      expect(after.ranks).toEqual(start.ranks);
+      expect(await festivalBalance(c, m, festivalId)).toBe(start.score);
+      const told = await topics(c, 'festival.score_reversed');
+      expect(told.at(-1)).toMatchObject({ memberId: m, festivalId, score: 7 });
+      await expectLedgerClean(v.database.db, c.clubId);
+    });
+
     it('partial refunds take back in proportion, cumulatively; however split, never more than earned', async () => {
       const start = await standing(c, festivalId, m);
       const clubStart = (await points(c, m)).balance;

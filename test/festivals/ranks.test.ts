@@ -56,6 +56,7 @@ describeEngines('festivals: rank structure', (engine) => {
       const r = await v.services.events.ingestBatch(club, events, null);
       expect(r.ok).toBe(true);
     }
+    await v.services.festivals.settle(c.clubId); // festival score is applied behind the earn path
 
     const standings = (await sql<{ category: string; member_id: string; value: number }>`
       select category, member_id, value from festival_standings where club_id = ${c.clubId} and festival_id = ${f.id}`.execute(v.database.db)).rows.map((r) => ({ ...r, value: Number(r.value) }));

@@ -1,23 +1,26 @@
 /**
  * Festival scoring on the earn path: a wrapper around whatever EarnFn the club runs (the
- * base rate today, the rules engine tomorrow). Same transaction: one extra, indexed
- * statement when the club has a festival that has not ended and nobody in the batch takes
- * part, three when someone does, none when no festival is running:
+ * base rate, or the rules engine). Same transaction, one extra statement when the club has a
+ * festival that has not ended (none when no festival is running):
  *
  * 1. the inner function computes its awards (club points, and maybe `festival:<id>` awards
  *    from festival rules);
- * 2. for each event inside a festival's window, the festival's own indicators add score, and
- *    its performance categories (most purchases…) add their deltas;
- * 3. store.ts applyStandings reads which (festival, member) pairs take part, adds all of it
- *    to their standings and moves them in the rank structure;
- * 4. festival awards are kept only for those pairs: a non-participant, an event outside the
- *    window or a festival of another club never earns festival score. Club points pass
- *    through untouched.
+ * 2. for each event inside a festival's window, the festival's own indicators add score, the
+ *    rules' festival awards theirs, and its performance categories (most purchases…) their
+ *    deltas;
+ * 3. store.ts enqueueScores keeps the rows of (festival, member) pairs that take part, in
+ *    the festival score queue, and drops the rest: a non-participant, an event outside the
+ *    window or a festival of another club never earns festival score.
+ *
+ * The queued score reaches the ledger (`festival:<id>` entries) and the standings behind the
+ * earn path, in batches (service.ts applyQueued: the worker, any read of standings, ranks,
+ * draws or top performers, and a refund of the member, which apply first). Club points pass
+ * through untouched; festival awards never reach the events service's credits.
  */
 import type { Tx } from '../../platform/db.js';
 import type { Award, EarnFn } from '../events/index.js';
-import { categoryDelta, festivalIdOfUnit, indicatorScore, inWindow, SCORE_CATEGORY, shardOf, unitOf, type Category, type Indicator } from './domain.js';
-import { applyStandings, type StandingDelta } from './store.js';
+import { categoryDelta, festivalIdOfUnit, indicatorScore, inWindow, type Category, type Indicator } from './domain.js';
+import { enqueueScores, INDICATOR_MEMO, type QueuedScore } from './store.js';
 
 export interface EarnFestival {
   id: string;
@@ -41,46 +44,43 @@ export function composeFestivalEarn(inner: EarnFn, source: FestivalSource): Earn
     const now = source.now();
     // Scoring stops when the festival ends, whatever the event's own time says.
     const festivals = (await source.forEarn(tx, clubId)).filter((f) => f.endsAt > now);
+    const isFestivalAward = (a: Award) => festivalIdOfUnit(a.unit) !== null;
     // No festival running and no festival award from the inner function: nothing to do.
-    if (festivals.length === 0 && !awards.some((list) => list.some((a) => festivalIdOfUnit(a.unit) !== null))) return awards;
-    const byId = new Map(festivals.map((f) => [f.id, f]));
+    if (festivals.length === 0 && !awards.some((list) => list.some(isFestivalAward))) return awards;
 
-    const rows: StandingDelta[] = [];
-    const own: { festivalId: string; points: number }[][] = inputs.map(() => []);
+    const rows: QueuedScore[] = [];
     inputs.forEach(({ event, memberId }, k) => {
-      const fromInner = new Map<string, number>();
+      const fromRules = new Map<string, Award[]>();
       for (const a of awards[k] ?? []) {
         const fid = festivalIdOfUnit(a.unit);
-        if (fid && a.points > 0) fromInner.set(fid, (fromInner.get(fid) ?? 0) + a.points);
+        if (fid && a.points > 0) (fromRules.get(fid) ?? fromRules.set(fid, []).get(fid)!).push(a);
       }
-      const shard = shardOf(memberId);
       for (const f of festivals) {
         if (!inWindow(f, event.occurredAt)) continue;
+        const parts = (fromRules.get(f.id) ?? []).map((a) => ({ rule: a.ruleVersion ?? null, points: a.points, memo: a.memo ?? null }));
         const mine = indicatorScore(f.indicators, event);
-        if (mine > 0) own[k]!.push({ festivalId: f.id, points: mine });
-        const score = mine + (fromInner.get(f.id) ?? 0);
-        if (score > 0) rows.push({ festivalId: f.id, category: SCORE_CATEGORY, memberId, delta: score, shard });
+        if (mine > 0) parts.push({ rule: null, points: mine, memo: INDICATOR_MEMO });
+        const score = parts.reduce((s, p) => s + p.points, 0);
+        const categories: Record<string, number> = {};
+        let anyCategory = false;
         for (const c of f.categories) {
           const delta = categoryDelta(c, event);
-          if (delta > 0) rows.push({ festivalId: f.id, category: c.key, memberId, delta, shard });
+          if (delta > 0) {
+            categories[c.key] = (categories[c.key] ?? 0) + delta;
+            anyCategory = true;
+          }
         }
+        if (score <= 0 && !anyCategory) continue;
+        // The common row (the festival's indicators alone, no category) carries no detail.
+        const awardsDetail = parts.length === 1 && parts[0]!.memo === INDICATOR_MEMO && parts[0]!.rule === null ? null : score > 0 ? parts : null;
+        rows.push({
+          festivalId: f.id, memberId, eventId: event.id, occurredAt: event.occurredAt, score,
+          detail: anyCategory || awardsDetail ? { ...(anyCategory ? { categories } : {}), ...(awardsDetail ? { awards: awardsDetail } : {}) } : null,
+        });
       }
     });
 
-    const taking = rows.length ? await applyStandings(tx, clubId, rows) : new Set<string>();
-    const takesPart = (festivalId: string, memberId: string) => taking.has(`${festivalId}\u0000${memberId}`);
-
-    return inputs.map(({ event, memberId }, k) => {
-      const kept: Award[] = (awards[k] ?? []).filter((a) => {
-        const fid = festivalIdOfUnit(a.unit);
-        if (fid === null) return true;
-        const f = byId.get(fid);
-        return f !== undefined && inWindow(f, event.occurredAt) && takesPart(fid, memberId);
-      });
-      for (const o of own[k]!) {
-        if (takesPart(o.festivalId, memberId)) kept.push({ unit: unitOf(o.festivalId), points: o.points, memo: 'festival indicator' });
-      }
-      return kept;
-    });
+    if (rows.length) await enqueueScores(tx, clubId, rows);
+    return inputs.map((_, k) => (awards[k] ?? []).filter((a) => !isFestivalAward(a)));
   };
 }

@@ -28,6 +28,8 @@ export interface FestivalRefundDeps {
   ledger: Pick<LedgerService, 'reverseForRefund' | 'earnedBy'>;
   /** The purchase as it was posted (its time decides which festival windows it fell in). */
   purchaseOf(tx: Tx, clubId: string, externalId: string): Promise<{ occurredAt: Date; type: string; amountRials: number } | null>;
+  /** Applies the member's queued festival score in this transaction (service.ts applyQueuedInTx). */
+  applyQueued(tx: Tx, clubId: string, memberId: string): Promise<number>;
 }
 
 /** This refund's share of `amount` (cumulative over the purchase's refunds: never more than all of it). */
@@ -39,6 +41,8 @@ function share(amount: number, r: RefundContext): number {
 export function festivalRefundHook(d: FestivalRefundDeps): RefundHook {
   return async (tx, r) => {
     const clubId = r.club.id;
+    // The purchase's festival score may still be queued: into the ledger and standings first.
+    await d.applyQueued(tx, clubId, r.memberId);
     const scored = new Set(
       (await d.ledger.earnedBy(tx, clubId, r.purchaseEventId))
         .filter((e) => e.memberId === r.memberId && e.points > 0)

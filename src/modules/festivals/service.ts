@@ -17,7 +17,7 @@ import { enqueue, type OutboxMessage } from '../../platform/outbox.js';
 import { fail, ok, type Result } from '../../platform/result.js';
 import type { Club, ClubService } from '../clubs/index.js';
 import type { EarnFn } from '../events/index.js';
-import type { LedgerService } from '../ledger/index.js';
+import { SYSTEM, type Credit, type LedgerService } from '../ledger/index.js';
 import type { Member, MemberService } from '../members/index.js';
 import { commitment as commitmentOf, drawWinners, entriesDigest, newSeed, DRAW_FORMAT, type PublishedDraw } from './draw.js';
 import {
@@ -31,6 +31,8 @@ import {
   phaseOf,
   prizeFor,
   SCORE_CATEGORY,
+  shardOf,
+  unitOf,
   topPerformerSms,
   winnerSms,
   checkPatch,
@@ -174,6 +176,74 @@ export class FestivalService implements FestivalSource {
     return composeFestivalEarn(inner, this);
   }
 
+  // ───────────────────────────── the score queue ─────────────────────────────
+
+  /**
+   * Applies a club's queued festival score: batches of `limit` rows, one transaction each,
+   * until the queue is empty (rows that other appliers hold are theirs). Returns the rows
+   * applied here.
+   */
+  async applyQueued(clubId: string, o: { limit?: number } = {}): Promise<number> {
+    const limit = o.limit ?? 2000;
+    let total = 0;
+    for (;;) {
+      const r = await inTx(this.db, async (tx) => ok(await this.applyQueuedInTx(tx, clubId, { limit })));
+      const n = r.ok ? r.value : 0;
+      total += n;
+      if (n < limit) return total;
+    }
+  }
+
+  /** Every club's queued score (the worker's round). */
+  async applyAllQueued(o: { limit?: number } = {}): Promise<number> {
+    let total = 0;
+    for (const clubId of await store.clubsWithQueuedScores(this.db)) total += await this.applyQueued(clubId, o);
+    return total;
+  }
+
+  /**
+   * Reads that show festival score (standings, ranks, a draw's snapshot, top performers)
+   * call this first, so they never miss score that was already acknowledged: one index probe
+   * when nothing is queued.
+   */
+  async settle(clubId: string): Promise<void> {
+    if (await store.hasQueuedScores(this.db, clubId)) await this.applyQueued(clubId);
+  }
+
+  /**
+   * Applies queued rows in the caller's transaction: the standings first (they say which
+   * pairs still take part), then a `festival:<id>` ledger entry per event, as the earn path
+   * posted them before the queue. With `memberId` (a refund), that member's rows, waiting for
+   * any another applier holds.
+   */
+  async applyQueuedInTx(tx: Tx, clubId: string, o: { limit?: number; memberId?: string } = {}): Promise<number> {
+    const rows = await store.takeQueued(tx, clubId, o.limit ?? 2000, o.memberId);
+    if (!rows.length) return 0;
+    const deltas: store.StandingDelta[] = [];
+    // Rows come oldest first: their place is the order in which members reached their values.
+    rows.forEach((r, order) => {
+      const shard = shardOf(r.memberId);
+      if (r.score > 0) deltas.push({ festivalId: r.festivalId, category: SCORE_CATEGORY, memberId: r.memberId, delta: r.score, shard, order });
+      for (const [category, delta] of Object.entries(r.detail?.categories ?? {})) if (delta > 0) deltas.push({ festivalId: r.festivalId, category, memberId: r.memberId, delta, shard, order });
+    });
+    const taking = await store.applyStandings(tx, clubId, deltas);
+    const credits: Credit[] = [];
+    for (const r of rows) {
+      if (!(r.score > 0) || !taking.has(`${r.festivalId}\u0000${r.memberId}`)) continue;
+      const awards = r.detail?.awards ?? [{ rule: null, points: r.score, memo: store.INDICATOR_MEMO }];
+      const one = awards.length === 1 ? awards[0]! : null;
+      credits.push({
+        memberId: r.memberId, unit: unitOf(r.festivalId), amount: r.score, kind: 'earn', source: SYSTEM.issued, eventId: r.eventId,
+        availableAt: r.occurredAt, expiresAt: null,
+        memo: one ? one.memo : awards.map((a) => a.memo).filter((m) => m).join(' · ') || null,
+        ruleVersion: one ? one.rule : null,
+        ...(one || !awards.length ? {} : { meta: { awards } }),
+      });
+    }
+    if (credits.length) await this.d.ledger.credit(tx, clubId, credits);
+    return rows.length;
+  }
+
   // ───────────────────────────── festivals ─────────────────────────────
 
   async create(club: Club, input: FestivalCreate, ctx: Ctx): Promise<Result<FestivalView>> {
@@ -305,6 +375,7 @@ export class FestivalService implements FestivalSource {
 
   /** A page of participants (filter, sort, total) for the console. */
   async participants(clubId: string, festivalId: string, o: { q?: string; via?: 'opt_in' | 'automatic'; sort: 'score' | 'joined'; limit: number; offset: number }) {
+    await this.settle(clubId);
     if (!(await store.findFestival(this.db, clubId, festivalId))) return fail('festival_not_found');
     const page = await store.pageParticipants(this.db, clubId, festivalId, o);
     return ok({
@@ -412,6 +483,7 @@ export class FestivalService implements FestivalSource {
     const m = await this.d.members.get(club.id, memberId);
     if (!m.ok) return m;
     const now = this.clock.now();
+    await this.settle(club.id);
     const joined = await store.joinedFestivalIds(this.db, club.id, memberId);
     const scores = await store.scoresOf(this.db, club.id, memberId);
     const items = (await store.listFestivals(this.db, club.id))
@@ -423,6 +495,7 @@ export class FestivalService implements FestivalSource {
 
   /** One member in one festival: entry, score and ranks per category, chances, draws and wins. */
   async standing(clubId: string, memberId: string, festivalId: string) {
+    await this.settle(clubId);
     const row = await store.findFestival(this.db, clubId, festivalId);
     if (!row) return fail('festival_not_found');
     const f = this.view(store.toFestival(row), this.clock.now());
@@ -459,6 +532,7 @@ export class FestivalService implements FestivalSource {
    * Both reads are index range scans, whatever the number of participants.
    */
   async leaderboard(clubId: string, festivalId: string, opts: { category?: string; limit: number; memberId?: string; withMemberIds?: boolean }): Promise<Result<LeaderboardView>> {
+    await this.settle(clubId);
     const row = await store.findFestival(this.db, clubId, festivalId);
     if (!row) return fail('festival_not_found');
     const f = store.toFestival(row);
@@ -481,6 +555,7 @@ export class FestivalService implements FestivalSource {
 
   /** Recomputes the rank structure from the standings (repair after a bulk load). */
   async rebuildRanks(clubId: string, festivalId: string): Promise<void> {
+    await this.settle(clubId);
     await store.rebuildRanks(this.db, clubId, festivalId);
   }
 
@@ -689,6 +764,7 @@ export class FestivalService implements FestivalSource {
     if (now < new Date(d.cutoff_at)) return fail('draw_not_due', `eligibility freezes at ${toIso(d.cutoff_at)}`);
 
     if (d.status === 'scheduled') {
+      await this.settle(club.id); // score acknowledged before the snapshot is in it
       const inactive = await this.inactiveMembers(club.id);
       await inTx(this.db, async (tx) => {
         // FOR UPDATE waits for stakes in flight (they hold the row FOR SHARE), then shuts them out.
@@ -841,6 +917,7 @@ export class FestivalService implements FestivalSource {
     if (!row) return fail('festival_not_found');
     const f = store.toFestival(row);
     if (this.view(f, this.clock.now()).phase !== 'closed') return fail('festival_not_over', `the festival ends at ${f.window.endsAt}`);
+    await this.settle(club.id);
     await inTx(this.db, async (tx) => {
       const locked = await store.findFestival(tx, club.id, festivalId, true);
       if (!locked || locked.top_decided_at) return ok(null);

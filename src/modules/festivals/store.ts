@@ -3,7 +3,6 @@ import { sql } from 'kysely';
 import type { Executor, Tx } from '../../platform/db.js';
 import { formatJalali } from '../../platform/jalali.js';
 import {
-  blockOf,
   RANK_BLOCK,
   SCORE_CATEGORY,
   unitOf,
@@ -262,6 +261,8 @@ export interface StandingDelta {
   memberId: string;
   delta: number;
   shard: number;
+  /** When the delta happened, in any increasing measure (default: its place in the call): who reached a value first comes first among equals. */
+  order?: number;
 }
 
 /** Key order of standings rows — (festival, category, member) — the order every writer locks them in (refund.ts too). */
@@ -273,102 +274,108 @@ const byStandingKey = (a: StandingDelta, b: StandingDelta): number =>
 /**
  * The earn path's festival work: adds the deltas of members who take part in the festival
  * (non-participants' rows are ignored), keeps the rank structure in step, and returns the
- * (festival, member) pairs that do take part.
+ * (festival, member) pairs that do take part. One call of festival_apply_standings
+ * (migrations/0381), whose plan is made once per connection:
  *
- * 1. one indexed read of the batch's members among the festivals' participants (primary key
- *    probes) — for a batch in which nobody takes part, the only statement;
+ * 1. the batch's (festival, member) pairs probed in festival_participants by the whole
+ *    primary key;
  * 2. the participants' standings upserted, returning their new values;
- * 3. their rank moves (out of the old value and block, into the new), computed here from
- *    those values, upserted into counts and blocks.
+ * 3. each written row moves its member out of the old value (new − delta, when it was
+ *    ranked) and into the new one, summed per value and per block, upserted into the rank
+ *    counts and then the blocks (counts first: the same order as refund.ts).
  *
- * All are one-shot statements planned with the actual arrays, each over one table: a tenth
- * of a millisecond or so to plan, and the participant read always probes the index.
- * (The PL/pgSQL function festival_apply_standings, migrations/0301, which did all of this
- * in one six-part CTE, runs a cached *generic* plan whose participant join does not know
- * the arrays' sizes: it seq-scans the club's festival_participants on every call — ~0.3 ms
- * at 1,000 participants, growing with the festival — and once that plan costs too much,
- * it replans the whole CTE on every call instead. It is no longer called.)
+ * Why a function: sent as text, that six-part CTE costs 0.4–0.7 ms to plan on every event
+ * (more than it takes to run), and split into three one-table statements it costs two
+ * round trips more; either way a participant's event cost a third more than the base earn
+ * path. See docs/ARCHITECTURE.md, "Festival standings in one cached call".
  *
- * Rows are grouped per key (ON CONFLICT may touch a row once per statement) and written in
- * key order, rank rows in (festival, category, value|block, shard) order, so concurrent
- * transactions lock them in the same order.
+ * Rows are grouped per key here (ON CONFLICT may touch a row once per statement) and passed
+ * in key order; the function writes rank rows in (festival, category, value|block, shard)
+ * order, so concurrent transactions lock them in the same order.
  */
 export async function applyStandings(tx: Tx, clubId: string, rows: StandingDelta[]): Promise<Set<string>> {
   const grouped = new Map<string, StandingDelta>();
-  for (const x of rows) {
-    if (!(x.delta > 0)) continue;
+  rows.forEach((x, i) => {
+    if (!(x.delta > 0)) return;
     const k = `${x.festivalId}\u0000${x.category}\u0000${x.memberId}`;
+    const order = x.order ?? i;
     const g = grouped.get(k);
-    if (g) g.delta += x.delta;
-    else grouped.set(k, { ...x });
-  }
+    if (g) {
+      g.delta += x.delta;
+      g.order = Math.max(g.order!, order);
+    } else grouped.set(k, { ...x, order });
+  });
   if (!grouped.size) return new Set();
-  const festivalIds = [...new Set([...grouped.values()].map((x) => x.festivalId))];
-  const memberIds = [...new Set([...grouped.values()].map((x) => x.memberId))];
-  // Usually one festival: this is the batch's members' primary-key probes. With several, a
-  // pair found here may have no row of this batch; only pairs with rows count below.
-  const found = await sql<{ festival_id: string; member_id: string; ref: string }>`
-    select festival_id, member_id, mobile_masked || '#' || entry_code as ref from festival_participants
-    where club_id = ${clubId} and festival_id = any(${festivalIds}::text[]) and member_id = any(${memberIds}::text[])`.execute(tx);
-  if (!found.rows.length) return new Set();
-  const refOf = new Map(found.rows.map((x) => [`${x.festival_id}\u0000${x.member_id}`, x.ref]));
-  const list = [...grouped.values()].filter((x) => refOf.has(`${x.festivalId}\u0000${x.memberId}`)).sort(byStandingKey);
-  const taking = new Set(list.map((x) => `${x.festivalId}\u0000${x.memberId}`));
-  if (!list.length) return taking;
-  const r = await sql<{ festival_id: string; category: string; member_id: string; value: string | number }>`
-    insert into festival_standings as s (club_id, festival_id, category, member_id, value, seq, ref)
-    select ${clubId}, d.f, d.c, d.m, d.v, nextval('festival_standing_seq'), d.r
-    from unnest(${list.map((x) => x.festivalId)}::text[], ${list.map((x) => x.category)}::text[], ${list.map((x) => x.memberId)}::text[], ${list.map((x) => x.delta)}::bigint[],
-                ${list.map((x) => refOf.get(`${x.festivalId}\u0000${x.memberId}`)!)}::text[])
-           with ordinality as d(f, c, m, v, r, o)
-    order by d.o
-    on conflict (club_id, festival_id, category, member_id) do update set value = s.value + excluded.value, seq = excluded.seq
-    returning s.festival_id, s.category, s.member_id, s.value`.execute(tx);
+  const list = [...grouped.values()].sort(byStandingKey);
+  const r = await sql<{ taking_festival: string; taking_member: string }>`
+    select taking_festival, taking_member from festival_apply_standings(${clubId}, ${list.map((x) => x.festivalId)}::text[], ${list.map((x) => x.category)}::text[],
+      ${list.map((x) => x.memberId)}::text[], ${list.map((x) => x.delta)}::bigint[], ${list.map((x) => x.shard)}::int[], ${list.map((x) => x.order!)}::bigint[])`.execute(tx);
+  return new Set(r.rows.map((x) => `${x.taking_festival}\u0000${x.taking_member}`));
+}
 
-  // Each written row moves its member from the old value (if it was ranked) to the new one.
-  const counts = new Map<string, { festivalId: string; category: string; value: number; shard: number; n: number }>();
-  const blocks = new Map<string, { festivalId: string; category: string; block: number; shard: number; n: number }>();
-  const move = (festivalId: string, category: string, value: number, shard: number, n: number) => {
-    if (value <= 0) return;
-    const ck = `${festivalId}\u0000${category}\u0000${value}\u0000${shard}`;
-    const c = counts.get(ck) ?? counts.set(ck, { festivalId, category, value, shard, n: 0 }).get(ck)!;
-    c.n += n;
-    const block = blockOf(value);
-    const bk = `${festivalId}\u0000${category}\u0000${block}\u0000${shard}`;
-    const b = blocks.get(bk) ?? blocks.set(bk, { festivalId, category, block, shard, n: 0 }).get(bk)!;
-    b.n += n;
-  };
-  for (const w of r.rows) {
-    const d = grouped.get(`${w.festival_id}\u0000${w.category}\u0000${w.member_id}`)!;
-    const value = Number(w.value);
-    move(d.festivalId, d.category, value, d.shard, 1);
-    move(d.festivalId, d.category, value - d.delta, d.shard, -1);
-  }
-  const order = <T extends { festivalId: string; category: string; shard: number }>(k: (t: T) => number) => (a: T, b: T) =>
-    a.festivalId < b.festivalId ? -1 : a.festivalId > b.festivalId ? 1 : a.category < b.category ? -1 : a.category > b.category ? 1 : k(a) - k(b) || a.shard - b.shard;
-  const c = [...counts.values()].filter((x) => x.n !== 0).sort(order((x) => x.value));
-  const b = [...blocks.values()].filter((x) => x.n !== 0).sort(order((x) => x.block));
-  if (!c.length && !b.length) return taking;
-  // The blocks insert reads an aggregate over the counts insert, so the counts rows are all
-  // written (locked) before the first block row: the same order as refund.ts's two statements.
-  await sql`
-    with counted as (
-      insert into festival_rank_counts as rc (club_id, festival_id, category, value, shard, members)
-      select ${clubId}, t.f, t.c, t.v, t.s, t.n
-      from unnest(${c.map((x) => x.festivalId)}::text[], ${c.map((x) => x.category)}::text[], ${c.map((x) => x.value)}::bigint[], ${c.map((x) => x.shard)}::smallint[], ${c.map((x) => x.n)}::bigint[])
-             with ordinality as t(f, c, v, s, n, o)
-      order by t.o
-      on conflict (club_id, festival_id, category, value, shard) do update set members = rc.members + excluded.members
-      returning 1
-    )
-    insert into festival_rank_blocks as rb (club_id, festival_id, category, block, shard, members)
-    select ${clubId}, t.f, t.c, t.bl, t.s, t.n
-    from (select count(*) from counted) as done,
-         unnest(${b.map((x) => x.festivalId)}::text[], ${b.map((x) => x.category)}::text[], ${b.map((x) => x.block)}::bigint[], ${b.map((x) => x.shard)}::smallint[], ${b.map((x) => x.n)}::bigint[])
-           with ordinality as t(f, c, bl, s, n, o)
-    order by t.o
-    on conflict (club_id, festival_id, category, block, shard) do update set members = rb.members + excluded.members`.execute(tx);
-  return taking;
+// ───────────────────────────── the score queue ─────────────────────────────
+
+/** The memo of festival score from the festival's own indicators (a queued row without `awards` is all that). */
+export const INDICATOR_MEMO = 'festival indicator';
+
+/** One participant event's festival score, as the earn path queues it (migrations/0382). */
+export interface QueuedScore {
+  festivalId: string;
+  memberId: string;
+  /** events.id */
+  eventId: string;
+  occurredAt: Date;
+  score: number;
+  /** Performance-category deltas and the score's share per rule (for the ledger entry); no `awards`: all from the indicators. */
+  detail: { categories?: Record<string, number>; awards?: { rule: string | null; points: number; memo: string | null }[] } | null;
+}
+
+/**
+ * The earn path's festival write: queues the rows of members who take part (others are
+ * dropped) and returns the (festival, member) pairs that do. One call, one generic plan per
+ * connection; for a batch in which nobody takes part, a probe and nothing written.
+ */
+export async function enqueueScores(tx: Tx, clubId: string, rows: QueuedScore[]): Promise<Set<string>> {
+  if (!rows.length) return new Set();
+  const r = await sql<{ taking_festival: string; taking_member: string }>`
+    select taking_festival, taking_member from festival_enqueue_scores(${clubId}, ${rows.map((x) => x.festivalId)}::text[], ${rows.map((x) => x.memberId)}::text[],
+      ${rows.map((x) => x.eventId)}::text[], ${rows.map((x) => x.occurredAt.toISOString())}::timestamptz[], ${rows.map((x) => x.score)}::bigint[],
+      ${rows.map((x) => (x.detail ? JSON.stringify(x.detail) : null))}::jsonb[])`.execute(tx);
+  return new Set(r.rows.map((x) => `${x.taking_festival}\u0000${x.taking_member}`));
+}
+
+/**
+ * Takes up to `limit` queued rows of a club, oldest first, out of the queue (deleted; the
+ * caller applies them in the same transaction). Rows another applier holds are skipped; with
+ * `memberId` (a refund) the member's rows are waited for instead, so that once this returns
+ * every earlier row of the member is either here or applied and committed.
+ */
+export async function takeQueued(tx: Tx, clubId: string, limit: number, memberId?: string): Promise<QueuedScore[]> {
+  const r = memberId
+    ? await sql<{ festival_id: string; member_id: string; event_id: string; occurred_at: Date; score: string | number; detail: unknown; id: string }>`
+        delete from festival_score_queue where club_id = ${clubId} and member_id = ${memberId}
+        returning festival_id, member_id, event_id, occurred_at, score, detail, id`.execute(tx)
+    : await sql<{ festival_id: string; member_id: string; event_id: string; occurred_at: Date; score: string | number; detail: unknown; id: string }>`
+        delete from festival_score_queue q using (
+          select club_id, id from festival_score_queue where club_id = ${clubId} order by id limit ${limit} for update skip locked
+        ) t
+        where q.club_id = t.club_id and q.id = t.id
+        returning q.festival_id, q.member_id, q.event_id, q.occurred_at, q.score, q.detail, q.id`.execute(tx);
+  return r.rows
+    .sort((a, b) => Number(a.id) - Number(b.id))
+    .map((x) => ({ festivalId: x.festival_id, memberId: x.member_id, eventId: x.event_id, occurredAt: new Date(x.occurred_at), score: Number(x.score), detail: json<QueuedScore['detail']>(x.detail) }));
+}
+
+/** Clubs with queued festival score (the worker's round). */
+export async function clubsWithQueuedScores(db: Executor): Promise<string[]> {
+  const r = await sql<{ club_id: string }>`select distinct club_id from festival_score_queue`.execute(db);
+  return r.rows.map((x) => x.club_id);
+}
+
+/** Is anything of this club queued? (One index probe; reads apply first only when so.) */
+export async function hasQueuedScores(db: Executor, clubId: string): Promise<boolean> {
+  const r = await sql<{ one: number }>`select 1 as one from festival_score_queue where club_id = ${clubId} limit 1`.execute(db);
+  return r.rows.length > 0;
 }
 
 export interface StandingRow {

@@ -578,7 +578,18 @@ export class LedgerService {
 
   // ---------------------------------------------------------------- reads
 
+  private readonly beforeReads: ((clubId: string, unit: Unit) => Promise<void>)[] = [];
+  /**
+   * A module that posts a unit behind the earn path (festival score: festivals/service.ts
+   * applyQueued) plugs in here, so a balance or history read of that unit never misses a
+   * posting that was already acknowledged.
+   */
+  beforeRead(fn: (clubId: string, unit: Unit) => Promise<void>) {
+    this.beforeReads.push(fn);
+  }
+
   async balance(clubId: string, memberId: string, unit: Unit = 'points'): Promise<BalanceView> {
+    for (const fn of this.beforeReads) await fn(clubId, unit);
     const now = this.clock.now();
     const soon = new Date(now.getTime() + EXPIRING_SOON_DAYS * 86400_000);
     const row = await sql<{ balance: number | null }>`select balance from member_balances where club_id = ${clubId} and member_id = ${memberId} and unit = ${unit}`.execute(this.db);
@@ -609,6 +620,7 @@ export class LedgerService {
   /** The member's lines, newest first, with the running balance after each. */
   async history(clubId: string, memberId: string, opts: { unit?: Unit; cursor?: string; limit: number }) {
     const unit = opts.unit ?? 'points';
+    for (const fn of this.beforeReads) await fn(clubId, unit);
     let cursorAt: Date | null = null;
     let cursorEntry: string | null = null;
     if (opts.cursor) {
