@@ -76,6 +76,35 @@ describeEngines('festivals: the standings statement', (engine) => {
     expect(await applyStandings(v.database.db as never, c.clubId, [])).toEqual(new Set());
   });
 
+  test('the earn path queues participants\' score: known from the member look-up, or probed when a caller passes no member facts', async () => {
+    const club = (await v.services.clubs.get(c.clubId))!;
+    const f = await festival(v, c, { enrolment: 'opt_in' });
+    const [inside, outside] = [await enrol(v, c, 401), await enrol(v, c, 402)];
+    expect((await v.services.festivals.join(club, inside, f.id, { actor: 'test' })).ok).toBe(true);
+    // The member look-up carries the festivals a member joined.
+    const facts = await v.database.db.transaction().execute(async (tx) => (await v.services.members.resolveRefs(tx, c.clubId, [{ id: inside }, { id: outside }])));
+    expect(facts({ id: inside })?.extra?.festivals).toEqual([f.id]);
+    expect(facts({ id: outside })?.extra?.festivals).toEqual([]);
+
+    const earn = v.services.festivals.composeEarn(async (_tx, inputs) => inputs.map(() => []));
+    const queued = async () => (await sql<{ member_id: string; score: number; event_id: string }>`select member_id, score, event_id from festival_score_queue
+      where club_id = ${c.clubId} and festival_id = ${f.id} order by id`.execute(v.database.db)).rows.map((r) => `${r.member_id}:${Number(r.score)}:${r.event_id}`);
+    const input = (memberId: string, id: string, withFacts: boolean) => ({
+      club, memberId, ...(withFacts ? { member: facts({ id: memberId })! } : {}),
+      event: { id, eventId: id, type: 'purchase', member: { id: memberId }, amountRials: 500_000, occurredAt: clock.now() },
+    });
+    for (const withFacts of [true, false]) {
+      const tag = withFacts ? 'k' : 'p';
+      const out = await v.database.db.transaction().execute((tx) => earn(tx, [input(inside, `${tag}1`, withFacts), input(outside, `${tag}2`, withFacts)]));
+      expect(out).toEqual([[], []]); // festival score never reaches the events service's credits
+    }
+    expect(await queued()).toEqual([`${inside}:5:k1`, `${inside}:5:p1`]);
+    await v.services.festivals.settle(c.clubId);
+    expect(await queued()).toEqual([]);
+    expect((await standings(f.id)).get(`score:${inside}`)).toBe(10);
+    expect((await v.services.ledger.balance(c.clubId, outside, `festival:${f.id}`)).balance).toBe(0);
+  });
+
   test('parallel earn batches over the same members all commit; standings equal the ledger and a rebuild', async () => {
     const club = (await v.services.clubs.get(c.clubId))!;
     const f = await festival(v, c, { enrolment: 'opt_in', categories: [{ key: 'buys', eventType: 'purchase', measure: 'count' }] });

@@ -1,16 +1,19 @@
 /**
  * Festival scoring on the earn path: a wrapper around whatever EarnFn the club runs (the
- * base rate, or the rules engine). Same transaction, one extra statement when the club has a
- * festival that has not ended (none when no festival is running):
+ * base rate, or the rules engine). Same transaction, at most one extra statement, only when
+ * someone in the batch takes part in a festival that has not ended:
  *
  * 1. the inner function computes its awards (club points, and maybe `festival:<id>` awards
  *    from festival rules);
  * 2. for each event inside a festival's window, the festival's own indicators add score, the
  *    rules' festival awards theirs, and its performance categories (most purchases…) their
  *    deltas;
- * 3. store.ts enqueueScores keeps the rows of (festival, member) pairs that take part, in
- *    the festival score queue, and drops the rest: a non-participant, an event outside the
- *    window or a festival of another club never earns festival score.
+ * 3. the rows of (festival, member) pairs that take part go into the festival score queue,
+ *    the rest are dropped: a non-participant, an event outside the window or a festival of
+ *    another club never earns festival score. Who takes part comes with the member (the
+ *    member look-up carries the festivals they joined: FestivalService adds that fact), so
+ *    this is one plain insert, and nothing at all when nobody in the batch takes part;
+ *    members read without it are probed in SQL (store.ts enqueueScores).
  *
  * The queued score reaches the ledger (`festival:<id>` entries) and the standings behind the
  * earn path, in batches (service.ts applyQueued: the worker, any read of standings, ranks,
@@ -20,7 +23,10 @@
 import type { Tx } from '../../platform/db.js';
 import type { Award, EarnFn } from '../events/index.js';
 import { categoryDelta, festivalIdOfUnit, indicatorScore, inWindow, type Category, type Indicator } from './domain.js';
-import { enqueueScores, INDICATOR_MEMO, type QueuedScore } from './store.js';
+import { enqueueScores, insertQueued, INDICATOR_MEMO, type QueuedScore } from './store.js';
+
+/** The member fact (members.addFact) that lists the festivals a member takes part in. */
+export const JOINED_FESTIVALS = 'festivals';
 
 export interface EarnFestival {
   id: string;
@@ -49,6 +55,11 @@ export function composeFestivalEarn(inner: EarnFn, source: FestivalSource): Earn
     if (festivals.length === 0 && !awards.some((list) => list.some(isFestivalAward))) return awards;
 
     const rows: QueuedScore[] = [];
+    const joinedOf = new Map<string, string[]>();
+    for (const { member, memberId } of inputs) {
+      const joined = member?.extra?.[JOINED_FESTIVALS];
+      if (Array.isArray(joined)) joinedOf.set(memberId, joined as string[]);
+    }
     inputs.forEach(({ event, memberId }, k) => {
       const fromRules = new Map<string, Award[]>();
       for (const a of awards[k] ?? []) {
@@ -80,7 +91,19 @@ export function composeFestivalEarn(inner: EarnFn, source: FestivalSource): Earn
       }
     });
 
-    if (rows.length) await enqueueScores(tx, clubId, rows);
+    if (rows.length) {
+      // Members read with the festivals they take part in (the usual case: the events
+      // service's look-up carries that fact) are sorted here; the rest are probed in SQL.
+      const known: QueuedScore[] = [];
+      const unknown: QueuedScore[] = [];
+      for (const r of rows) {
+        const joined = joinedOf.get(r.memberId);
+        if (joined === undefined) unknown.push(r);
+        else if (joined.includes(r.festivalId)) known.push(r);
+      }
+      await insertQueued(tx, clubId, known);
+      await enqueueScores(tx, clubId, unknown);
+    }
     return inputs.map((_, k) => (awards[k] ?? []).filter((a) => !isFestivalAward(a)));
   };
 }

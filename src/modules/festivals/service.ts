@@ -43,7 +43,7 @@ import {
   type FestivalPhase,
   type Prize,
 } from './domain.js';
-import { composeFestivalEarn, type EarnFestival, type FestivalSource } from './earn.js';
+import { composeFestivalEarn, JOINED_FESTIVALS, type EarnFestival, type FestivalSource } from './earn.js';
 import * as store from './store.js';
 
 export interface Ctx {
@@ -150,6 +150,8 @@ export class FestivalService implements FestivalSource {
   private readonly cacheTtlMs: number;
 
   constructor(private readonly d: FestivalDeps) {
+    // The earn path learns who takes part with the member, not by a statement of its own.
+    d.members.addFact(JOINED_FESTIVALS, store.JOINED_FESTIVALS_FACT);
     this.db = d.db;
     this.clock = d.clock;
     this.random = d.randomBytes ?? nodeRandomBytes;

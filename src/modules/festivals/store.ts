@@ -345,6 +345,23 @@ export async function enqueueScores(tx: Tx, clubId: string, rows: QueuedScore[])
 }
 
 /**
+ * Queues rows of members already known to take part (the earn path read their festivals with
+ * the member: FestivalService adds that fact to the member look-up). One plain insert.
+ */
+export async function insertQueued(tx: Tx, clubId: string, rows: QueuedScore[]): Promise<void> {
+  if (!rows.length) return;
+  await sql`
+    insert into festival_score_queue (club_id, festival_id, member_id, event_id, occurred_at, score, detail)
+    select ${clubId}, f, m, e, a, s, j
+    from unnest(${rows.map((x) => x.festivalId)}::text[], ${rows.map((x) => x.memberId)}::text[], ${rows.map((x) => x.eventId)}::text[],
+                ${rows.map((x) => x.occurredAt.toISOString())}::timestamptz[], ${rows.map((x) => x.score)}::bigint[],
+                ${rows.map((x) => (x.detail ? JSON.stringify(x.detail) : null))}::jsonb[]) as x(f, m, e, a, s, j)`.execute(tx);
+}
+
+/** The member look-up's column of the festivals a member takes part in (members.addFact). */
+export const JOINED_FESTIVALS_FACT = sql`select coalesce(array_agg(p.festival_id), '{}'::text[]) from festival_participants p where p.club_id = members.club_id and p.member_id = members.id`;
+
+/**
  * Takes up to `limit` queued rows of a club, oldest first, out of the queue (deleted; the
  * caller applies them in the same transaction). Rows another applier holds are skipped; with
  * `memberId` (a refund) the member's rows are waited for instead, so that once this returns

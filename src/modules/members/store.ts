@@ -153,6 +153,8 @@ export interface MemberFacts {
   referredBy: string | null;
   mobile: string;
   nationalCodeHash: string | null;
+  /** Facts other modules add to the look-up (MemberService.addFact), by name. */
+  extra?: Record<string, unknown>;
 }
 
 interface FactsRow {
