@@ -150,8 +150,14 @@ export class FestivalService implements FestivalSource {
   private readonly cacheTtlMs: number;
 
   constructor(private readonly d: FestivalDeps) {
-    // The earn path learns who takes part with the member, not by a statement of its own.
-    d.members.addFact(JOINED_FESTIVALS, store.JOINED_FESTIVALS_FACT);
+    // The earn path learns who takes part with the member, not by a statement of its own —
+    // while the club runs a festival (as this process last saw; not seen yet: asked).
+    d.members.addFact(JOINED_FESTIVALS, store.JOINED_FESTIVALS_FACT, (clubId) => {
+      const hit = this.cache.get(clubId);
+      if (!hit) return true;
+      const now = this.clock.now();
+      return hit.festivals.some((f) => f.endsAt > now);
+    });
     this.db = d.db;
     this.clock = d.clock;
     this.random = d.randomBytes ?? nodeRandomBytes;

@@ -148,16 +148,17 @@ export class MemberService {
    * Resolves the members events name (by id, mobile or customer number) in one query, and
    * returns what the earn path needs of each (so the rules need not read them again).
    */
-  private readonly extraFacts: { name: string; expr: RawBuilder<unknown> }[] = [];
+  private readonly extraFacts: { name: string; expr: RawBuilder<unknown>; when?: (clubId: string) => boolean }[] = [];
   /**
    * Another module adds a fact to the earn path's member look-up: one more column of that
    * statement (`expr`, which may refer to the row as `members`), so the earn path learns it
-   * without a statement of its own. It arrives as `facts.extra[name]`. (The festivals module
-   * adds the festivals a member takes part in.)
+   * without a statement of its own. It arrives as `facts.extra[name]`; `when` may leave it
+   * out for a club that has no use for it (then `extra[name]` is absent). (The festivals
+   * module adds the festivals a member takes part in, while the club runs a festival.)
    */
-  addFact(name: string, expr: RawBuilder<unknown>) {
+  addFact(name: string, expr: RawBuilder<unknown>, when?: (clubId: string) => boolean) {
     if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`fact name "${name}"`);
-    this.extraFacts.push({ name, expr });
+    this.extraFacts.push({ name, expr, ...(when ? { when } : {}) });
   }
 
   async resolveRefs(db: Executor, clubId: string, refs: MemberRef[]): Promise<(ref: MemberRef) => MemberFacts | null> {
@@ -176,7 +177,8 @@ export class MemberService {
       // Arrays as parameters (= any), not IN lists: one parameter each however many members.
       // One indexed look-up per kind present, joined by UNION ALL: an OR of the three made
       // PostgreSQL scan the club's every member (3.5 ms at 10,000 members, growing with the club).
-      const cols = sql.join([...FACT_COLUMNS.map((c) => sql.ref(c)), ...this.extraFacts.map((f) => sql`(${f.expr}) as ${sql.id(f.name)}`)]);
+      const extra = this.extraFacts.filter((f) => !f.when || f.when(clubId));
+      const cols = sql.join([...FACT_COLUMNS.map((c) => sql.ref(c)), ...extra.map((f) => sql`(${f.expr}) as ${sql.id(f.name)}`)]);
       const parts = [
         ids.size ? sql`select ${cols}, customer_no from members where club_id = ${clubId} and id = any(${[...ids]}::text[])` : null,
         mobiles.size ? sql`select ${cols}, customer_no from members where club_id = ${clubId} and mobile = any(${[...mobiles]}::text[])` : null,
@@ -185,7 +187,7 @@ export class MemberService {
       const rows = (await sql<Record<string, unknown>>`${sql.join(parts, sql` union all `)}`.execute(db)).rows;
       for (const r of rows) {
         const v = toFacts(r as never);
-        if (this.extraFacts.length) v.extra = Object.fromEntries(this.extraFacts.map((f) => [f.name, r[f.name]]));
+        if (extra.length) v.extra = Object.fromEntries(extra.map((f) => [f.name, r[f.name]]));
         found.set(`id:${v.id}`, v);
         found.set(`m:${v.mobile}`, v);
         if (r.customer_no) found.set(`c:${r.customer_no}`, v);
