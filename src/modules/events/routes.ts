@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { App } from '../../platform/http/app.js';
 import { idempotencyClaim, principalOf } from '../../platform/http/app.js';
+import { hashJson, sha256 } from '../../platform/crypto.js';
 import { sendProblem, sendResult } from '../../platform/http/problem.js';
 import { ROLES, anyOf } from '../../platform/http/principal.js';
 import type { ClubService } from '../clubs/index.js';
@@ -53,21 +54,26 @@ export function eventRoutes(app: App, events: EventService, clubs: ClubService) 
     },
     config: { allow },
   }, async (req, reply) => {
-    const claim = idempotencyClaim(req);
-    if (claim === undefined) return sendProblem(reply, 'idempotency_key_required');
     const raw = req.body.events;
     if (raw.length > MAX_BATCH) return sendProblem(reply, 'batch_too_large', `${raw.length} events; at most ${MAX_BATCH}`);
     // Validate each event on its own: one malformed event is its own failed outcome.
     const valid: EventInput[] = [];
+    // Each event is hashed once: the hashes make the body's (for the Idempotency-Key) and
+    // are kept for the events' own (eventHash caches by object).
+    const hashes: string[] = [];
     const slots: (EventOutcome | number)[] = raw.map((e, i) => {
       const p = EventInputSchema.safeParse(e);
       if (!p.success) {
+        hashes.push(hashJson(e));
         const eventId = typeof (e as { eventId?: unknown })?.eventId === 'string' ? (e as { eventId: string }).eventId : `#${i}`;
         return { eventId, status: 'failed', code: 'validation_failed', detail: p.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ') };
       }
+      hashes.push(eventHash(p.data));
       valid.push(p.data);
       return valid.length - 1;
     });
+    const claim = idempotencyClaim(req, sha256(`batch ${hashes.join(' ')}`));
+    if (claim === undefined) return sendProblem(reply, 'idempotency_key_required');
     const club = (await clubs.get(principalOf(req).clubId))!;
     const r = valid.length
       ? await events.ingestBatch(club, valid, claim)
