@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { sql } from 'kysely';
-import { describeEngines, ManualClock, testVafa, type TestVafa } from '../engines.js';
+import { describeEngines, ManualClock, silentLogger, testVafa, type TestVafa } from '../engines.js';
+import { startWorker } from '../../src/worker.js';
 import { makeClub, type ClubFixture } from '../fixtures.js';
 import { applyStandings } from '../../src/modules/festivals/store.js';
 import { shardOf } from '../../src/modules/festivals/domain.js';
@@ -103,6 +104,28 @@ describeEngines('festivals: the standings statement', (engine) => {
     expect(await queued()).toEqual([]);
     expect((await standings(f.id)).get(`score:${inside}`)).toBe(10);
     expect((await v.services.ledger.balance(c.clubId, outside, `festival:${f.id}`)).balance).toBe(0);
+  });
+
+  test('the worker applies queued festival score on its own, soon after the earn', async () => {
+    const club = (await v.services.clubs.get(c.clubId))!;
+    const f = await festival(v, c, { enrolment: 'opt_in' });
+    const m = await enrol(v, c, 411);
+    expect((await v.services.festivals.join(club, m, f.id, { actor: 'test' })).ok).toBe(true);
+    const r = await v.services.events.ingestOne(club, { eventId: 'w-1', type: 'purchase', member: { id: m }, amountRials: 300_000 }, null);
+    expect(r.ok).toBe(true);
+    // Read the tables, not the service (whose reads would apply the queue themselves).
+    const posted = async () => Number((await sql<{ s: number }>`select coalesce(sum(amount), 0)::int as s from journal_lines
+      where club_id = ${c.clubId} and member_id = ${m} and unit = ${`festival:${f.id}`}`.execute(v.database.db)).rows[0]!.s);
+    expect(await posted()).toBe(0);
+    const worker = startWorker(v.database.db, clock, v.services, silentLogger, { intervalMs: 1000, festivalEveryMs: 20 });
+    try {
+      const until = Date.now() + 10_000;
+      while ((await posted()) === 0 && Date.now() < until) await new Promise((ok) => setTimeout(ok, 20));
+    } finally {
+      await worker.stop();
+    }
+    expect(await posted()).toBe(3);
+    expect((await standings(f.id)).get(`score:${m}`)).toBe(3);
   });
 
   test('parallel earn batches over the same members all commit; standings equal the ledger and a rebuild', async () => {
