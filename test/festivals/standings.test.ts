@@ -106,6 +106,38 @@ describeEngines('festivals: the standings statement', (engine) => {
     expect((await v.services.ledger.balance(c.clubId, outside, `festival:${f.id}`)).balance).toBe(0);
   });
 
+  test('a read waits for rows another applier holds: it never shows less than was acknowledged before it', async () => {
+    const club = (await v.services.clubs.get(c.clubId))!;
+    const f = await festival(v, c, { enrolment: 'opt_in' });
+    const m = await enrol(v, c, 421);
+    expect((await v.services.festivals.join(club, m, f.id, { actor: 'test' })).ok).toBe(true);
+    expect((await v.services.events.ingestOne(club, { eventId: 'hold-1', type: 'purchase', member: { id: m }, amountRials: 400_000 }, null)).ok).toBe(true);
+    let release!: () => void;
+    const gate = new Promise<void>((ok) => (release = ok));
+    let taken = 0;
+    let inFlight!: () => void;
+    const holding = new Promise<void>((ok) => (inFlight = ok));
+    // Another applier takes the row and has not committed yet.
+    const other = v.database.db.transaction().execute(async (tx) => {
+      taken = await v.services.festivals.applyQueuedInTx(tx, c.clubId);
+      inFlight();
+      await gate;
+    });
+    await holding;
+    expect(taken).toBe(1);
+    let settled = false;
+    const reading = v.services.festivals.leaderboard(c.clubId, f.id, { limit: 10, memberId: m }).then((r) => {
+      settled = true;
+      return r;
+    });
+    await new Promise((ok) => setTimeout(ok, 150));
+    expect(settled).toBe(false); // waiting for the other applier, not answering without its row
+    release();
+    await other;
+    const board = await reading;
+    expect(board.ok && board.value.me?.value).toBe(4);
+  });
+
   test('the worker applies queued festival score on its own, soon after the earn', async () => {
     const club = (await v.services.clubs.get(c.clubId))!;
     const f = await festival(v, c, { enrolment: 'opt_in' });

@@ -211,21 +211,28 @@ export class FestivalService implements FestivalSource {
 
   /**
    * Reads that show festival score (standings, ranks, a draw's snapshot, top performers)
-   * call this first, so they never miss score that was already acknowledged: one index probe
-   * when nothing is queued.
+   * call this first, so they never miss score that was acknowledged before they began: the
+   * club's queue is applied, and rows up to the newest one seen here that another applier
+   * held are waited for. One index probe when nothing is queued.
    */
   async settle(clubId: string): Promise<void> {
-    if (await store.hasQueuedScores(this.db, clubId)) await this.applyQueued(clubId);
+    const upTo = await store.lastQueuedId(this.db, clubId);
+    if (upTo === null) return;
+    await this.applyQueued(clubId);
+    for (;;) {
+      const r = await inTx(this.db, async (tx) => ok(await this.applyQueuedInTx(tx, clubId, { upTo })));
+      if (!r.ok || r.value === 0) return;
+    }
   }
 
   /**
    * Applies queued rows in the caller's transaction: the standings first (they say which
    * pairs still take part), then a `festival:<id>` ledger entry per event, as the earn path
-   * posted them before the queue. With `memberId` (a refund), that member's rows, waiting for
-   * any another applier holds.
+   * posted them before the queue. With `memberId` (a refund), that member's rows, and with
+   * `upTo` the rows up to that id, waiting for any that another applier holds.
    */
-  async applyQueuedInTx(tx: Tx, clubId: string, o: { limit?: number; memberId?: string } = {}): Promise<number> {
-    const rows = await store.takeQueued(tx, clubId, o.limit ?? 2000, o.memberId);
+  async applyQueuedInTx(tx: Tx, clubId: string, o: { limit?: number; memberId?: string; upTo?: number } = {}): Promise<number> {
+    const rows = await store.takeQueued(tx, clubId, o.limit ?? 2000, { ...(o.memberId ? { memberId: o.memberId } : {}), ...(o.upTo !== undefined ? { upTo: o.upTo } : {}) });
     if (!rows.length) return 0;
     const deltas: store.StandingDelta[] = [];
     // Rows come oldest first: their place is the order in which members reached their values.

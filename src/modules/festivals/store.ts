@@ -363,18 +363,23 @@ export const JOINED_FESTIVALS_FACT = sql`select coalesce(array_agg(p.festival_id
 
 /**
  * Takes up to `limit` queued rows of a club, oldest first, out of the queue (deleted; the
- * caller applies them in the same transaction). Rows another applier holds are skipped; with
- * `memberId` (a refund) the member's rows are waited for instead, so that once this returns
- * every earlier row of the member is either here or applied and committed.
+ * caller applies them in the same transaction). Rows another applier holds are skipped,
+ * except:
+ * - with `memberId` (a refund): that member's rows, waited for;
+ * - with `upTo` (a read settling what was acknowledged before it): rows up to that id,
+ *   waited for.
+ * Either way, once this returns, every such row is either here or applied and committed.
  */
-export async function takeQueued(tx: Tx, clubId: string, limit: number, memberId?: string): Promise<QueuedScore[]> {
-  const r = memberId
-    ? await sql<{ festival_id: string; member_id: string; event_id: string; occurred_at: Date; score: string | number; detail: unknown; id: string }>`
-        delete from festival_score_queue where club_id = ${clubId} and member_id = ${memberId}
+export async function takeQueued(tx: Tx, clubId: string, limit: number, o: { memberId?: string; upTo?: number } = {}): Promise<QueuedScore[]> {
+  type Row = { festival_id: string; member_id: string; event_id: string; occurred_at: Date; score: string | number; detail: unknown; id: string };
+  const r = o.memberId
+    ? await sql<Row>`
+        delete from festival_score_queue where club_id = ${clubId} and member_id = ${o.memberId}
         returning festival_id, member_id, event_id, occurred_at, score, detail, id`.execute(tx)
-    : await sql<{ festival_id: string; member_id: string; event_id: string; occurred_at: Date; score: string | number; detail: unknown; id: string }>`
+    : await sql<Row>`
         delete from festival_score_queue q using (
-          select club_id, id from festival_score_queue where club_id = ${clubId} order by id limit ${limit} for update skip locked
+          select club_id, id from festival_score_queue where club_id = ${clubId} ${o.upTo !== undefined ? sql`and id <= ${o.upTo}` : sql``}
+          order by id limit ${limit} ${o.upTo !== undefined ? sql`for update` : sql`for update skip locked`}
         ) t
         where q.club_id = t.club_id and q.id = t.id
         returning q.festival_id, q.member_id, q.event_id, q.occurred_at, q.score, q.detail, q.id`.execute(tx);
@@ -389,10 +394,11 @@ export async function clubsWithQueuedScores(db: Executor): Promise<string[]> {
   return r.rows.map((x) => x.club_id);
 }
 
-/** Is anything of this club queued? (One index probe; reads apply first only when so.) */
-export async function hasQueuedScores(db: Executor, clubId: string): Promise<boolean> {
-  const r = await sql<{ one: number }>`select 1 as one from festival_score_queue where club_id = ${clubId} limit 1`.execute(db);
-  return r.rows.length > 0;
+/** The club's newest queued row (null: nothing queued). One index probe: reads settle only when there is something. */
+export async function lastQueuedId(db: Executor, clubId: string): Promise<number | null> {
+  const r = await sql<{ id: string | number | null }>`select max(id) as id from festival_score_queue where club_id = ${clubId}`.execute(db);
+  const id = r.rows[0]?.id;
+  return id === null || id === undefined ? null : Number(id);
 }
 
 export interface StandingRow {
