@@ -115,5 +115,24 @@ describeEngines('capped rules in a batch', (engine) => {
     expect(await batch(['p3', 'p4'])).toEqual([0, 0]);
     const bal = await call(v, 'GET', `/api/v1/members/${m}/balance`, c.apiKey);
     expect(bal.json.points.balance).toBe(100);
+
+    // The counters come with the member look-up (a member fact); a caller that hands over
+    // no member facts gets them read: the same counters, the same evaluation.
+    const club = (await v.services.clubs.get(c.clubId))!;
+    const facts = await v.database.db.transaction().execute(async (tx) => (await v.services.members.resolveRefs(tx, c.clubId, [{ id: m }]))({ id: m })!);
+    expect(facts.extra?.counters).toMatchObject({ purchase: 4, purchase_rials: 400_000 });
+    const condition = 'member.counters.purchase == 4 && member.counters.purchase_rials == 400000';
+    const r2 = await owner('POST', '/api/v1/rules', { name: { fa: 'پس از چهار خرید' }, trigger: 'purchase', condition, effects: [{ type: 'award', unit: 'points', amount: '7' }] });
+    expect(r2.status, r2.body).toBe(201);
+    const event = { id: 'evt_probe', eventId: 'probe', type: 'purchase', member: { id: m }, amountRials: 100_000, occurredAt: new Date(at) };
+    const earn = (withFacts: boolean) =>
+      v.database.db.transaction().execute(async (tx) => {
+        const out = await v.services.rules.earn(tx, [{ club, memberId: m, ...(withFacts ? { member: facts } : {}), event }]);
+        throw Object.assign(new Error('rollback'), { out });
+      }).catch((e: { out?: unknown }) => e.out);
+    const withFacts = (await earn(true)) as { points: number }[][];
+    const without = (await earn(false)) as { points: number }[][];
+    expect(withFacts[0]!.map((a) => a.points)).toContain(7);
+    expect(without).toEqual(withFacts);
   });
 });

@@ -63,6 +63,7 @@ import {
   listRules,
   lockUsage,
   readCounters,
+  COUNTERS_FACT,
   readUsage,
   ruleVersions,
   setRuleStatus,
@@ -137,6 +138,13 @@ export interface BacktestReport {
 const EMPTY_USAGE: Usage = { points: 0, times: 0 };
 /** Trace reasons that no amount of usage can change: such a rule needs no usage row. */
 const SETTLED_WITHOUT_USAGE = new Set(['trigger_mismatch', 'outside_window', 'audience', 'below_minimum', 'condition_false', 'expression_error', 'zero_amount']);
+
+/** A counters object as JSON gives it (bigint values may arrive as numbers or strings). */
+const numbers = (o: Record<string, unknown>): Record<string, number> => {
+  const out: Record<string, number> = {};
+  for (const k in o) out[k] = Number(o[k]);
+  return out;
+};
 
 export class RulesService {
   private readonly compiled = new CompiledRuleCache();
@@ -372,7 +380,19 @@ export class RulesService {
     const given = new Map<string, MemberFacts>();
     for (const i of inputs) if (i.member) given.set(i.memberId, i.member);
     const missing = ids.filter((id) => !given.has(id));
-    const [read, counters] = await Promise.all([missing.length ? memberFacts(tx, club.id, missing) : Promise.resolve(new Map<string, MemberFacts>()), readCounters(tx, club.id, ids)]);
+    // Counters usually come with the member (the member look-up carries them: app.ts adds
+    // that fact); read only those of members that came without.
+    const counters = new Map<string, Record<string, number>>();
+    for (const [id, f] of given) {
+      const c = f.extra?.[COUNTERS_FACT];
+      if (c && typeof c === 'object') counters.set(id, numbers(c as Record<string, unknown>));
+    }
+    const unread = ids.filter((id) => !counters.has(id));
+    const [read, rest] = await Promise.all([
+      missing.length ? memberFacts(tx, club.id, missing) : Promise.resolve(new Map<string, MemberFacts>()),
+      unread.length ? readCounters(tx, club.id, unread) : Promise.resolve(new Map<string, Record<string, number>>()),
+    ]);
+    for (const [id, c] of rest) counters.set(id, c);
     const facts = missing.length ? new Map([...given, ...read]) : given;
 
     // Zoned parts once per event: every period key and the day bucket are read off them.

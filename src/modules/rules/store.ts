@@ -161,6 +161,10 @@ export async function addUsage(ex: Executor, clubId: string, deltas: (UsageKey &
     where u.club_id = ${clubId} and u.rule_id = d.r and u.member_id = d.m and u.period_key = d.p`.execute(ex);
 }
 
+/** The member fact (members.addFact) of a member's counters, read with the member on the earn path. */
+export const COUNTERS_FACT = 'counters';
+export const COUNTERS_FACT_SQL = sql`select coalesce(jsonb_object_agg(c.name, c.value), '{}'::jsonb) from member_counters c where c.club_id = members.club_id and c.member_id = members.id`;
+
 /** Counters per member, before the batch. */
 export async function readCounters(ex: Executor, clubId: string, memberIds: string[]): Promise<Map<string, Record<string, number>>> {
   const out = new Map<string, Record<string, number>>();
