@@ -11,7 +11,7 @@
  * when the lease runs out it is delivered again (with the batch's other unmarked messages).
  * Receivers of at-least-once messages dedupe (webhooks carry a delivery id).
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db, Executor } from './db.js';
 
 export interface OutboxMessage {
@@ -23,10 +23,19 @@ export interface OutboxMessage {
 
 export async function enqueue(db: Executor, messages: OutboxMessage[]): Promise<void> {
   if (messages.length === 0) return;
+  await outboxInsert(messages).execute(db);
+}
+
+/**
+ * The insert `enqueue` runs, as a statement of its own — or a data-modifying CTE of the
+ * caller's last write (`with o as (${outboxInsert(m)}) insert …`), so that the messages
+ * cost no round trip of their own. `messages` must not be empty.
+ */
+export function outboxInsert(messages: OutboxMessage[]): RawBuilder<unknown> {
   // One JSON parameter, not three per message (a batch of 1000 events enqueues 1000).
   const rows = messages.map((m) => ({ c: m.clubId, t: m.topic, p: m.payload, a: m.availableAt?.toISOString() ?? null }));
-  await sql`insert into outbox (club_id, topic, payload, available_at)
-    select c, t, p, coalesce(a, now()) from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(c text, t text, p jsonb, a timestamptz)`.execute(db);
+  return sql`insert into outbox (club_id, topic, payload, available_at)
+    select c, t, p, coalesce(a, now()) from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(c text, t text, p jsonb, a timestamptz)`;
 }
 
 export interface ClaimedMessage {

@@ -14,7 +14,7 @@ import { normalizeMobile } from '../../platform/persian.js';
 import { idempotent, type IdempotencyClaim } from '../../platform/idempotency.js';
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import { expiryInstant } from '../../platform/jalali.js';
-import { enqueue, type OutboxMessage } from '../../platform/outbox.js';
+import { enqueue, outboxInsert, type OutboxMessage } from '../../platform/outbox.js';
 import { fail, ok, type Result } from '../../platform/result.js';
 import { basePoints, type Club } from '../clubs/index.js';
 import { SYSTEM, type Credit, type LedgerService, type Unit } from '../ledger/index.js';
@@ -199,7 +199,8 @@ export class EventService {
         firstByKey.set(it.claim.key, i);
         toApply.push(i);
       });
-      const outcomes = await this.apply(tx, club, toApply.map((i) => items[i]!.input));
+      const messages: OutboxMessage[] = [];
+      const outcomes = await this.apply(tx, club, toApply.map((i) => items[i]!.input), { outbox: messages });
       toApply.forEach((i, k) => {
         const o = outcomes[k]!;
         results[i] = o.status === 'failed' ? fail(o.code as never, o.detail, { eventId: o.eventId }) : ok(o);
@@ -209,8 +210,11 @@ export class EventService {
         results[i] = same ? results[first] : fail('exists_with_different_body', 'this Idempotency-Key was used with another body');
       }
       const store = toApply.filter((i) => items[i]!.claim && results[i]!.ok);
-      if (store.length) {
+      if (!store.length) await enqueue(tx, messages);
+      else {
+        // The outbox messages ride on this statement (a data-modifying CTE): one round trip.
         const stored = await sql<{ key: string }>`
+          ${messages.length ? sql`with o as (${outboxInsert(messages)})` : sql``}
           insert into idempotency_keys (club_id, key, request_hash, status_code, response)
           select ${club.id}, k, h, 201, r::jsonb from unnest(${store.map((i) => items[i]!.claim!.key)}::text[], ${store.map((i) => items[i]!.claim!.requestHash)}::text[],
                                                       ${store.map((i) => JSON.stringify((results[i] as { value: unknown }).value))}::text[]) as x(k, h, r)
@@ -223,7 +227,7 @@ export class EventService {
   }
 
   /** Applies events inside `tx`. Exposed for group commit, which batches single requests. */
-  async apply(tx: Tx, club: Club, inputs: EventInput[]): Promise<EventOutcome[]> {
+  async apply(tx: Tx, club: Club, inputs: EventInput[], o: { outbox?: OutboxMessage[] } = {}): Promise<EventOutcome[]> {
     const now = this.clock.now();
     const outcomes: EventOutcome[] = inputs.map((e) => ({ eventId: e.eventId, status: 'failed' }));
     const failWith = (i: number, code: string, detail?: string) => Object.assign(outcomes[i]!, { status: 'failed', code, ...(detail ? { detail } : {}) });
@@ -364,7 +368,9 @@ export class EventService {
           : { ...first, status: 'exists' };
     }
 
-    await enqueue(tx, outbox);
+    // The caller may write the messages with its own last statement (group commit does).
+    if (o.outbox) o.outbox.push(...outbox);
+    else await enqueue(tx, outbox);
     return outcomes;
   }
 
