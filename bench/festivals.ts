@@ -6,9 +6,10 @@
  *      (target ≤ 2 s); the snapshot itself and the public document's verification alongside
  *   3. festival scoring's added cost on the earn path                    (target ≤ 15 %)
  *
- *   node --import tsx bench/festivals.ts [--participants 1000000] [--events 1000] [--rounds 12] [--only big|earn]
+ *   node --import tsx bench/festivals.ts [--participants 1000000] [--events 1000] [--rounds 24] [--only big|earn]
  *   (rounds interleave the configurations; each round runs events/4 single events and
- *   events/100 batches of 100 per configuration: medians of 12 such samples)
+ *   events/100 batches of 100 per configuration: medians of 24 such samples; with 3 runs
+ *   of 12 the medians still swung ±10 % on this box)
  *   npm run bench -- --only festivals     the same inside the bench run (figures in latest.json)
  *
  * Uses a throw-away database on the server at VAFA_BENCH_PG_ADMIN_URL (default
@@ -445,7 +446,7 @@ async function main() {
     return i >= 0 ? Number(argv[i + 1]) : dflt;
   };
   const only = argv.includes('--only') ? (argv[argv.indexOf('--only') + 1] as 'big' | 'earn') : undefined;
-  await runFestivals({ participants: arg('--participants', 1_000_000), events: arg('--events', 1000), rounds: arg('--rounds', 12), only });
+  await runFestivals({ participants: arg('--participants', 1_000_000), events: arg('--events', 1000), rounds: arg('--rounds', 24), only });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

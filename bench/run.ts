@@ -99,7 +99,7 @@ function parseArgs(argv: string[]) {
     /** issue 3: the earn path with 1, 10, 100 rules, in process on PostgreSQL */
     rules: { events: Number(get('--rules-events') ?? (quick ? 1000 : 2000)), batch: 100, rounds: quick ? 3 : 5 },
     /** issue 5: leaderboard and draw over N participants, festival scoring on the earn path */
-    festivals: { participants: Number(get('--festival-participants') ?? (quick ? 100_000 : 1_000_000)), events: 1000, rounds: quick ? 4 : 12 },
+    festivals: { participants: Number(get('--festival-participants') ?? (quick ? 100_000 : 1_000_000)), events: 1000, rounds: quick ? 4 : 24 },
     has: (s: Scenario) => (only ? only.has(s) : !BY_NAME_ONLY.includes(s)),
     waitQuietS: argv.includes('--wait-quiet') ? Number(get('--wait-quiet') ?? 300) || 300 : 0,
     quietCores: Number(get('--quiet-cores') ?? 0.25),
