@@ -196,11 +196,14 @@ export function startWorker(db: Db, clock: Clock, services: Services, logger: Lo
   // Festival score the earn path queued (festivals/service.ts applyQueued): a short loop of
   // its own, so leaderboards trail the earn path by a fraction of a second, not by the
   // outbox's pace. Reads that show festival score apply what is left first anyway.
+  // While ingestion is busy it takes one small transaction per club and turn, so that it
+  // never holds a shared connection (PGlite has one) for long; reads settle the rest.
   const festivalEvery = opts.festivalEveryMs ?? Math.min(interval, 250);
+  const festivalBusy = opts.busy ?? defaultBusy(services, mono, { utilization: opts.busyUtilization ?? 0.7, eventsPerSec: opts.busyEventsPerSec ?? 20 });
   let festivalRunning: Promise<void> = Promise.resolve();
   const festivalLoop = async () => {
     while (!stopped) {
-      festivalRunning = services.festivals.applyAllQueued().then(
+      festivalRunning = services.festivals.applyAllQueued(festivalBusy() ? { limit: 200, once: true } : {}).then(
         () => undefined,
         (e) => void logger.error({ err: e }, 'worker: applying festival score failed'),
       );

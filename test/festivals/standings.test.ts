@@ -158,6 +158,16 @@ describeEngines('festivals: the standings statement', (engine) => {
     }
     expect(await posted()).toBe(3);
     expect((await standings(f.id)).get(`score:${m}`)).toBe(3);
+
+    // While ingestion is busy the worker asks for one small transaction per club and turn.
+    const events = Array.from({ length: 250 }, (_, i) => ({ eventId: `w-b-${i}`, type: 'purchase', member: { id: m }, amountRials: 100_000 }));
+    expect((await v.services.events.ingestBatch(club, events, null)).ok).toBe(true);
+    const left = async () => Number((await sql<{ n: number }>`select count(*)::int as n from festival_score_queue where club_id = ${c.clubId}`.execute(v.database.db)).rows[0]!.n);
+    expect(await left()).toBe(250);
+    expect(await v.services.festivals.applyAllQueued({ limit: 200, once: true })).toBe(200);
+    expect(await left()).toBe(50);
+    expect(await v.services.festivals.applyAllQueued()).toBe(50);
+    expect(await posted()).toBe(253);
   });
 
   test('parallel earn batches over the same members all commit; standings equal the ledger and a rebuild', async () => {

@@ -188,22 +188,22 @@ export class FestivalService implements FestivalSource {
 
   /**
    * Applies a club's queued festival score: batches of `limit` rows, one transaction each,
-   * until the queue is empty (rows that other appliers hold are theirs). Returns the rows
-   * applied here.
+   * until the queue is empty (rows that other appliers hold are theirs), or after one with
+   * `once`. Returns the rows applied here.
    */
-  async applyQueued(clubId: string, o: { limit?: number } = {}): Promise<number> {
+  async applyQueued(clubId: string, o: { limit?: number; once?: boolean } = {}): Promise<number> {
     const limit = o.limit ?? 2000;
     let total = 0;
     for (;;) {
       const r = await inTx(this.db, async (tx) => ok(await this.applyQueuedInTx(tx, clubId, { limit })));
       const n = r.ok ? r.value : 0;
       total += n;
-      if (n < limit) return total;
+      if (n < limit || o.once) return total;
     }
   }
 
-  /** Every club's queued score (the worker's round). */
-  async applyAllQueued(o: { limit?: number } = {}): Promise<number> {
+  /** Every club's queued score (the worker's round); `once`: one transaction per club. */
+  async applyAllQueued(o: { limit?: number; once?: boolean } = {}): Promise<number> {
     let total = 0;
     for (const clubId of await store.clubsWithQueuedScores(this.db)) total += await this.applyQueued(clubId, o);
     return total;
