@@ -74,6 +74,37 @@ const scenarios: Scenario[] = [
     ],
   },
   {
+    name: 'running balances: one post with a member twice gets each line its own balance after, in list order',
+    steps: [
+      { op: 'purchase', m: 'ali', id: 'p0', rials: 100_000, points: 10 },
+      {
+        op: 'check',
+        name: 'a batch with ali three times and sara once: every line continues the one before it',
+        fn: async (c) => {
+          const ev = (id: string, m: string, rials: number) => ({ eventId: id, type: 'purchase', member: { id: m }, amountRials: rials });
+          const [ali, sara] = [await c.m('ali'), await c.m('sara')];
+          const r = await c.v.services.events.ingestBatch(c.club, [ev('b1', ali, 200_000), ev('b2', sara, 70_000), ev('b3', ali, 50_000), ev('b4', ali, 10_000)] as never, null);
+          expect(r.ok).toBe(true);
+          const lines = await sql<{ member_id: string; amount: number; balance_after: number }>`
+            select l.member_id, l.amount, l.balance_after from journal_lines l join journal_entries e on e.id = l.entry_id
+            where l.club_id = ${c.clubId} and l.member_id is not null order by e.id`.execute(c.v.database.db);
+          const seen = lines.rows.map((l) => [l.member_id === ali ? 'ali' : 'sara', Number(l.amount), Number(l.balance_after)]);
+          expect(seen).toEqual([['ali', 10, 10], ['ali', 20, 30], ['sara', 7, 7], ['ali', 5, 35], ['ali', 1, 36]]);
+        },
+      },
+      { op: 'spend', m: 'ali', points: 6 },
+      { op: 'balance', m: 'ali', balance: 30, available: 30 },
+      {
+        op: 'check',
+        name: 'the spend line carries the balance after it',
+        fn: async (c) => {
+          const h = await c.v.services.ledger.history(c.clubId, await c.m('ali'), { unit: 'points', limit: 1 });
+          expect(JSON.stringify(h)).toContain('"balanceAfter":30');
+        },
+      },
+    ],
+  },
+  {
     name: 'spend across lots: soonest expiry first, never-expiring last',
     steps: [
       { op: 'purchase', m: 'ali', id: 'p1', rials: 1_000_000, points: 100 }, // expires in 12 months

@@ -39,8 +39,14 @@ export interface EarnInput {
 /**
  * How an event turns into awards. The foundation earns at the club's base rate on
  * purchases; the rules engine replaces this function (same signature, same transaction).
+ *
+ * `later`, when given, takes writes that need not precede the ledger's: per-member rows
+ * that concurrent transactions of the same members update (activity counters). The events
+ * service runs them right after the ledger credit, so their row locks are held for the end
+ * of the transaction only, not across the ledger writes. Wrappers pass it on.
  */
-export type EarnFn = (tx: Tx, inputs: EarnInput[]) => Promise<Award[][]>;
+export type EarnFn = (tx: Tx, inputs: EarnInput[], later?: Later) => Promise<Award[][]>;
+export type Later = (write: () => Promise<void>) => void;
 
 /**
  * What a refund means beyond the purchase's own points, run in the refund's transaction after
@@ -263,7 +269,12 @@ export class EventService {
       const inserted = await this.insertEvents(tx, club.id, plain);
       const fresh = plain.filter((p) => inserted.has(p.input.eventId));
       await this.duplicates(tx, club.id, plain.filter((p) => !inserted.has(p.input.eventId)), outcomes);
-      const awards = await this.earn(tx, fresh.map((p) => ({ club, memberId: p.memberId, member: p.member, event: { ...p.input, id: p.id, occurredAt: p.occurredAt } })));
+      const deferred: (() => Promise<void>)[] = [];
+      const awards = await this.earn(
+        tx,
+        fresh.map((p) => ({ club, memberId: p.memberId, member: p.member, event: { ...p.input, id: p.id, occurredAt: p.occurredAt } })),
+        (write) => void deferred.push(write),
+      );
       const credits: Credit[] = [];
       fresh.forEach((p, k) => {
         let points = 0;
@@ -300,6 +311,8 @@ export class EventService {
         if (points > 0) outbox.push({ clubId: club.id, topic: 'points.earned', payload: { memberId: p.memberId, eventId: p.id, externalId: p.input.eventId, type: p.input.type, points } });
       });
       await this.ledger.credit(tx, club.id, credits);
+      // Before the refunds below: a refund in this batch must see what its purchase counted.
+      for (const write of deferred) await write();
     }
 
     // Refunds: one at a time, each under its member's balance lock.

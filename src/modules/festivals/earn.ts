@@ -43,8 +43,8 @@ export interface FestivalSource {
 }
 
 export function composeFestivalEarn(inner: EarnFn, source: FestivalSource): EarnFn {
-  return async (tx, inputs) => {
-    const awards = await inner(tx, inputs);
+  return async (tx, inputs, later) => {
+    const awards = await inner(tx, inputs, later);
     if (inputs.length === 0) return awards;
     const clubId = inputs[0]!.club.id;
     const now = source.now();

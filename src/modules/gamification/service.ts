@@ -222,8 +222,8 @@ export class GameService {
 
   /** Wraps the club's earn function: counters, streaks, challenges and badges in the same transaction. */
   composeEarn(inner: EarnFn): EarnFn {
-    return async (tx, inputs) => {
-      const awards = await inner(tx, inputs);
+    return async (tx, inputs, later) => {
+      const awards = await inner(tx, inputs, later);
       if (!inputs.length) return awards;
       const club = inputs[0]!.club;
       const defs = await this.definitions(tx, club.id);

@@ -27,7 +27,7 @@ import {
   type LotDraft,
   type Unit,
 } from './domain.js';
-import { applyDeltas, consumeLots, lockBalances, lotsById, openLots, writeEntries } from './store.js';
+import { consumeLots, lockBalances, lotsById, openLots, postEntries } from './store.js';
 import { debitMany, type DebitAsk, type DebitOutcome } from './many.js';
 
 /** Checks that a member belongs to the club (members module, injected by the composition root). */
@@ -97,8 +97,7 @@ export class LedgerService {
       const problem = checkBalanced(e.lines);
       if (problem) throw new Error(`unbalanced entry ${e.kind}: ${problem}`);
     }
-    const after = await applyDeltas(tx, entries[0]?.clubId ?? '', entries);
-    await writeEntries(tx, entries, after, this.clock.now());
+    await postEntries(tx, entries, this.clock.now());
   }
 
   /** Builds and posts one credit entry per item, each with its lot. */

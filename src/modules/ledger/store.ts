@@ -1,11 +1,11 @@
 /**
  * The ledger's SQL. Lock order, everywhere: member_balances rows sorted by (member, unit),
- * then that member's lots. Balances change only through applyDeltas, lines only through
- * writeEntries, both in the caller's transaction.
+ * then that member's lots. Balances and lines change only through postEntries (and
+ * debitMany's balance update followed by writeEntries), in the caller's transaction.
  */
 import { sql } from 'kysely';
 import type { Executor } from '../../platform/db.js';
-import { balancesAfter, type Allocation, type EntryDraft, type OpenLot, type Unit } from './domain.js';
+import { type Allocation, type EntryDraft, type OpenLot, type Unit } from './domain.js';
 
 const key = (memberId: string, unit: string) => `${memberId}\u0000${unit}`;
 
@@ -31,31 +31,57 @@ export async function lockBalances(tx: Executor, clubId: string, accounts: { mem
 }
 
 /**
- * Adds the member lines of `entries` to the materialised balances (one statement, rows in
- * lock order) and returns each member line's balance_after, keyed `${entryIndex}:${lineIndex}`.
- * The CHECK (balance >= 0) constraint is the last guard; services check before they post.
+ * Inserts entries, their lines (with running balances) and their lots in ONE statement
+ * (data-modifying CTEs), the rows passed as three JSON parameters: one round trip instead of
+ * three, and no per-column array literals to escape (pg's array serialisation was 5 % of the
+ * server's CPU on the earn path).
  */
-export async function applyDeltas(tx: Executor, clubId: string, entries: EntryDraft[]): Promise<Map<string, number>> {
-  const perAccount = new Map<string, { memberId: string; unit: string; total: number; lines: { ref: string; amount: number }[] }>();
-  entries.forEach((e, ei) =>
-    e.lines.forEach((l, li) => {
-      if (!l.memberId) return;
+export async function writeEntries(tx: Executor, entries: EntryDraft[], balanceAfter: Map<string, number>, now: Date): Promise<void> {
+  if (entries.length === 0) return;
+  const { es, ls, ts } = entryRows(entries, (ei, li) => balanceAfter.get(`${ei}:${li}`) ?? null);
+  const clubId = entries[0]!.clubId;
+  await sql`
+    with e as (${insertEntries(es, now)}), l as (
+      insert into journal_lines (entry_id, line_no, club_id, account, member_id, unit, amount, balance_after, created_at)
+      select entry, no, ${clubId}, account, member, unit, amount, after, ${now}
+      from jsonb_to_recordset(${JSON.stringify(ls)}::jsonb) as x(entry text, no int, account text, member text, unit text, amount bigint, after bigint)
+    )
+    ${insertLots(clubId, ts, now)}`.execute(tx);
+}
+
+/**
+ * Posts balanced entries in ONE statement: the member balances (debits UPDATE rows the
+ * debiting service locked; credits upsert, in lock order), then the entries, their lines
+ * and their lots. Each member line's running balance is computed by the statement itself
+ * from the balance it just wrote: the final balance less the account's later lines in this
+ * post (a window over the lines in list order), as `balancesAfter` does.
+ *
+ * One statement instead of applyDeltas + writeEntries: a round trip fewer for every post,
+ * and the balance rows — the rows concurrent writers of one member queue on — are locked
+ * only when the rest of the post is written with them, so they are held for less of the
+ * transaction (concurrent batches of overlapping members waited on each other's locks).
+ * Returns each touched account's final balance; throws if one was not written.
+ */
+export async function postEntries(tx: Executor, entries: EntryDraft[], now: Date): Promise<Map<string, number>> {
+  const finals = new Map<string, number>();
+  if (entries.length === 0) return finals;
+  const clubId = entries[0]!.clubId;
+  const perAccount = new Map<string, { memberId: string; unit: string; total: number }>();
+  for (const e of entries)
+    for (const l of e.lines) {
+      if (!l.memberId) continue;
       const k = key(l.memberId, l.unit);
-      const acc = perAccount.get(k) ?? { memberId: l.memberId, unit: l.unit, total: 0, lines: [] };
+      const acc = perAccount.get(k) ?? { memberId: l.memberId, unit: l.unit, total: 0 };
       acc.total += l.amount;
-      acc.lines.push({ ref: `${ei}:${li}`, amount: l.amount });
       perAccount.set(k, acc);
-    }),
-  );
+    }
   const accounts = [...perAccount.values()].sort((a, b) =>
     a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : a.unit < b.unit ? -1 : a.unit > b.unit ? 1 : 0,
   );
-  const after = new Map<string, number>();
-  if (accounts.length === 0) return after;
-  // Debits (negative deltas) UPDATE their rows, which the debiting service has already locked
-  // in order; credits keep the ordered upsert. PostgreSQL checks CHECK (balance >= 0) on the
-  // *proposed* row of INSERT … ON CONFLICT before resolving the conflict, so a debit through
-  // the upsert would always fail.
+  const { es, ls, ts } = entryRows(entries, null);
+  // PostgreSQL checks CHECK (balance >= 0) on the *proposed* row of INSERT … ON CONFLICT
+  // before resolving the conflict, so a debit through the upsert would always fail: debits
+  // UPDATE. The lines' window runs over list order (ordinality) within each account.
   const rows = await sql<{ member_id: string; unit: string; balance: number }>`
     with t as (
       select m, u, d from unnest(${accounts.map((a) => a.memberId)}::text[], ${accounts.map((a) => a.unit)}::text[], ${accounts.map((a) => a.total)}::bigint[]) as t(m, u, d)
@@ -69,53 +95,54 @@ export async function applyDeltas(tx: Executor, clubId: string, entries: EntryDr
       order by m, u
       on conflict (club_id, member_id, unit) do update set balance = member_balances.balance + excluded.balance, updated_at = now()
       returning member_id, unit, balance
-    )
-    select member_id, unit, balance from upd union all select member_id, unit, balance from ins`.execute(tx);
-  const finals = new Map(rows.rows.map((r) => [key(r.member_id, r.unit), Number(r.balance)]));
-  for (const [k, acc] of perAccount) {
-    const fin = finals.get(k);
-    if (fin === undefined) throw new Error(`balance row ${k} was not returned`);
-    const bs = balancesAfter(fin, acc.lines.map((l) => l.amount));
-    acc.lines.forEach((l, i) => after.set(l.ref, bs[i]!));
-  }
-  return after;
+    ), fin as (
+      select member_id, unit, balance from upd union all select member_id, unit, balance from ins
+    ), e as (${insertEntries(es, now)}), l as (
+      insert into journal_lines (entry_id, line_no, club_id, account, member_id, unit, amount, balance_after, created_at)
+      select x.entry, x.no, ${clubId}, x.account, x.member, x.unit, x.amount,
+             case when x.member is null then null
+                  else f.balance - coalesce(sum(x.amount) over (partition by x.member, x.unit order by x.seq rows between 1 following and unbounded following), 0) end,
+             ${now}
+      from rows from (jsonb_to_recordset(${JSON.stringify(ls)}::jsonb) as (entry text, no int, account text, member text, unit text, amount bigint))
+           with ordinality as x(entry, no, account, member, unit, amount, seq)
+      left join fin f on f.member_id = x.member and f.unit = x.unit
+    ), lt as (${insertLots(clubId, ts, now)})
+    select member_id, unit, balance from fin`.execute(tx);
+  for (const r of rows.rows) finals.set(key(r.member_id, r.unit), Number(r.balance));
+  for (const k of perAccount.keys()) if (!finals.has(k)) throw new Error(`balance row ${k} was not returned`);
+  return finals;
 }
 
-/**
- * Inserts entries, their lines (with running balances) and their lots in ONE statement
- * (data-modifying CTEs), the rows passed as three JSON parameters: one round trip instead of
- * three, and no per-column array literals to escape (pg's array serialisation was 5 % of the
- * server's CPU on the earn path).
- */
-export async function writeEntries(tx: Executor, entries: EntryDraft[], balanceAfter: Map<string, number>, now: Date): Promise<void> {
-  if (entries.length === 0) return;
+/** An entry list as the JSON rows of its entries, lines (with `after` when given) and lots. */
+function entryRows(entries: EntryDraft[], afterOf: ((ei: number, li: number) => number | null) | null) {
   const es: unknown[] = [];
   const ls: unknown[] = [];
   const ts: unknown[] = [];
   entries.forEach((en, ei) => {
     es.push({ id: en.id, club: en.clubId, kind: en.kind, member: en.memberId, event: en.eventId ?? null, hold: en.holdId ?? null, rule: en.ruleVersion ?? null, memo: en.memo ?? null, actor: en.actor ?? null, meta: en.meta ?? null });
     en.lines.forEach((ln, li) =>
-      ls.push({ entry: en.id, no: li + 1, account: ln.account, member: ln.memberId, unit: ln.unit, amount: ln.amount, after: ln.memberId ? (balanceAfter.get(`${ei}:${li}`) ?? null) : null }),
+      ls.push(
+        afterOf
+          ? { entry: en.id, no: li + 1, account: ln.account, member: ln.memberId, unit: ln.unit, amount: ln.amount, after: ln.memberId ? afterOf(ei, li) : null }
+          : { entry: en.id, no: li + 1, account: ln.account, member: ln.memberId, unit: ln.unit, amount: ln.amount },
+      ),
     );
     for (const lot of en.lots)
       ts.push({ id: lot.id, member: lot.memberId, unit: lot.unit, entry: en.id, event: lot.eventId, amount: lot.amount, available: lot.availableAt.toISOString(), expires: lot.expiresAt?.toISOString() ?? null });
   });
-  const clubId = entries[0]!.clubId;
-  await sql`
-    with e as (
-      insert into journal_entries (id, club_id, kind, member_id, event_id, hold_id, rule_version, memo, actor, meta, created_at)
-      select id, club, kind, member, event, hold, rule, memo, actor, meta, ${now}
-      from jsonb_to_recordset(${JSON.stringify(es)}::jsonb)
-           as x(id text, club text, kind text, member text, event text, hold text, rule text, memo text, actor text, meta jsonb)
-    ), l as (
-      insert into journal_lines (entry_id, line_no, club_id, account, member_id, unit, amount, balance_after, created_at)
-      select entry, no, ${clubId}, account, member, unit, amount, after, ${now}
-      from jsonb_to_recordset(${JSON.stringify(ls)}::jsonb) as x(entry text, no int, account text, member text, unit text, amount bigint, after bigint)
-    )
-    insert into lots (id, club_id, member_id, unit, entry_id, event_id, amount, remaining, available_at, expires_at, created_at)
-    select id, ${clubId}, member, unit, entry, event, amount, amount, available, expires, ${now}
-    from jsonb_to_recordset(${JSON.stringify(ts)}::jsonb) as x(id text, member text, unit text, entry text, event text, amount bigint, available timestamptz, expires timestamptz)`.execute(tx);
+  return { es, ls, ts };
 }
+
+const insertEntries = (es: unknown[], now: Date) => sql`
+  insert into journal_entries (id, club_id, kind, member_id, event_id, hold_id, rule_version, memo, actor, meta, created_at)
+  select id, club, kind, member, event, hold, rule, memo, actor, meta, ${now}
+  from jsonb_to_recordset(${JSON.stringify(es)}::jsonb)
+       as x(id text, club text, kind text, member text, event text, hold text, rule text, memo text, actor text, meta jsonb)`;
+
+const insertLots = (clubId: string, ts: unknown[], now: Date) => sql`
+  insert into lots (id, club_id, member_id, unit, entry_id, event_id, amount, remaining, available_at, expires_at, created_at)
+  select id, ${clubId}, member, unit, entry, event, amount, amount, available, expires, ${now}
+  from jsonb_to_recordset(${JSON.stringify(ts)}::jsonb) as x(id text, member text, unit text, entry text, event text, amount bigint, available timestamptz, expires timestamptz)`;
 
 /** Open lots of one member account, locked. Call after locking the balance row. */
 export async function openLots(tx: Executor, clubId: string, memberId: string, unit: Unit): Promise<OpenLot[]> {

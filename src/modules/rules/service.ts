@@ -370,7 +370,7 @@ export class RulesService {
 
   // ───────────────────────────── the earn path
 
-  readonly earn: EarnFn = async (tx, inputs) => {
+  readonly earn: EarnFn = async (tx, inputs, later) => {
     if (inputs.length === 0) return [];
     const club = inputs[0]!.club;
     const tz = club.timeZone;
@@ -580,7 +580,9 @@ export class RulesService {
       }
     }
     await addUsage(tx, club.id, [...usageDeltas.values()]);
-    await writeActivity(tx, club.id, [...counterDeltas.values()], [...dayDeltas.values()]);
+    const activity = () => writeActivity(tx, club.id, [...counterDeltas.values()], [...dayDeltas.values()]);
+    if (later) later(activity);
+    else await activity();
     if (tierChanges.size) await this.tiers.applyChanges(tx, club.id, [...tierChanges.values()].filter((c) => c.from !== c.to));
     return results;
   };
