@@ -3,7 +3,7 @@
  * Kysely 0.28 (the last that runs on Node 20) has no PGlite dialect, so PGlite sits behind
  * a one-connection "pool" that Kysely's PostgresDialect drives like pg's Pool.
  */
-import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, sql, type RawBuilder, type Transaction } from 'kysely';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
@@ -225,6 +225,23 @@ export async function inTx<T extends { ok: boolean }>(db: Db, fn: (tx: Tx) => Pr
       throw e;
     }
   }
+}
+
+/**
+ * Data-modifying statements (INSERT / UPDATE / DELETE, each without a WITH of its own) as the
+ * CTEs `w0 as (…), w1 as (…)` of one statement: `with ${asCtes(ws)} <main>`. They run in
+ * that statement, all on its snapshot (none sees another's rows), so they must be
+ * independent of each other and of the main statement. `writes` must not be empty.
+ */
+export function asCtes(writes: RawBuilder<unknown>[]): RawBuilder<unknown> {
+  return sql.join(writes.map((w, i) => sql`${sql.raw(`w${i}`)} as (${w})`), sql`, `);
+}
+
+/** Runs independent writes (see asCtes) as ONE statement: one round trip however many. */
+export async function runWrites(ex: Executor, writes: RawBuilder<unknown>[]): Promise<void> {
+  if (writes.length === 0) return;
+  if (writes.length === 1) await writes[0]!.execute(ex);
+  else await sql`with ${asCtes(writes)} select 1`.execute(ex);
 }
 
 export { sql };

@@ -5,7 +5,7 @@
  * rows. Each event's failure (unknown member, duplicate with another body, refund beyond
  * its purchase) is its own outcome and does not fail its neighbours.
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db, Tx } from '../../platform/db.js';
 import { inTx } from '../../platform/db.js';
 import type { Clock } from '../../platform/clock.js';
@@ -42,11 +42,13 @@ export interface EarnInput {
  *
  * `later`, when given, takes writes that need not precede the ledger's: per-member rows
  * that concurrent transactions of the same members update (activity counters). The events
- * service runs them right after the ledger credit, so their row locks are held for the end
- * of the transaction only, not across the ledger writes. Wrappers pass it on.
+ * service runs them in the ledger's own statement (ledger.credit's `alongside`), so their
+ * row locks are taken with the balances' and held from there to the commit only, not
+ * across the rest of the transaction. Wrappers pass it on.
  */
 export type EarnFn = (tx: Tx, inputs: EarnInput[], later?: Later) => Promise<Award[][]>;
-export type Later = (write: () => Promise<void>) => void;
+/** Takes data-modifying statements to run after the ledger's writes (as CTEs: see asCtes). */
+export type Later = (...writes: RawBuilder<unknown>[]) => void;
 
 /**
  * What a refund means beyond the purchase's own points, run in the refund's transaction after
@@ -218,7 +220,7 @@ export class EventService {
       const store = toApply.filter((i) => items[i]!.claim && results[i]!.ok);
       if (!store.length) await enqueue(tx, messages);
       else {
-        // The outbox messages ride on this statement (a data-modifying CTE): one round trip.
+        // The outbox messages left (refunds') ride on this statement (a data-modifying CTE).
         const stored = await sql<{ key: string }>`
           ${messages.length ? sql`with o as (${outboxInsert(messages)})` : sql``}
           insert into idempotency_keys (club_id, key, request_hash, status_code, response)
@@ -263,17 +265,18 @@ export class EventService {
     const plain = prepared.filter((p) => p.input.type !== 'refund');
     const refunds = prepared.filter((p) => p.input.type === 'refund');
     const outbox: OutboxMessage[] = [];
+    // The earn function's deferred writes (activity counters): with the ledger's.
+    const writes: RawBuilder<unknown>[] = [];
 
     // Purchases and custom events: set-based.
     if (plain.length) {
       const inserted = await this.insertEvents(tx, club.id, plain);
       const fresh = plain.filter((p) => inserted.has(p.input.eventId));
       await this.duplicates(tx, club.id, plain.filter((p) => !inserted.has(p.input.eventId)), outcomes);
-      const deferred: (() => Promise<void>)[] = [];
       const awards = await this.earn(
         tx,
         fresh.map((p) => ({ club, memberId: p.memberId, member: p.member, event: { ...p.input, id: p.id, occurredAt: p.occurredAt } })),
-        (write) => void deferred.push(write),
+        (...w) => void writes.push(...w),
       );
       const credits: Credit[] = [];
       fresh.forEach((p, k) => {
@@ -310,9 +313,12 @@ export class EventService {
         outcomes[p.index] = { eventId: p.input.eventId, status: 'created', id: p.id, memberId: p.memberId, points };
         if (points > 0) outbox.push({ clubId: club.id, topic: 'points.earned', payload: { memberId: p.memberId, eventId: p.id, externalId: p.input.eventId, type: p.input.type, points } });
       });
-      await this.ledger.credit(tx, club.id, credits);
-      // Before the refunds below: a refund in this batch must see what its purchase counted.
-      for (const write of deferred) await write();
+      // The earn's deferred writes and these events' outbox messages ride on the ledger's
+      // statement: every per-member row concurrent batches queue on (balances, counters) is
+      // written there, so its lock is held from there to the commit only. (Before the refunds
+      // below, too: a refund in this batch must see what its purchase counted.)
+      if (outbox.length) writes.push(outboxInsert(outbox.splice(0)));
+      await this.ledger.credit(tx, club.id, credits, writes.splice(0));
     }
 
     // Refunds: one at a time, each under its member's balance lock.
@@ -381,7 +387,7 @@ export class EventService {
           : { ...first, status: 'exists' };
     }
 
-    // The caller may write the messages with its own last statement (group commit does).
+    // The messages left (refunds'): the caller may write them with its own last statement (group commit does).
     if (o.outbox) o.outbox.push(...outbox);
     else await enqueue(tx, outbox);
     return outcomes;

@@ -4,7 +4,7 @@
  * write the outbox — all or nothing. Low-level `post`/`credit` run inside a caller's
  * transaction (the event path).
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db, Executor, Tx } from '../../platform/db.js';
 import { inTx } from '../../platform/db.js';
 import { audit } from '../../platform/audit.js';
@@ -92,16 +92,19 @@ export class LedgerService {
   // ---------------------------------------------------------------- low level (caller's tx)
 
   /** Posts balanced entries: balances, lines with running balances, lots. */
-  async post(tx: Tx, entries: EntryDraft[]): Promise<void> {
+  async post(tx: Tx, entries: EntryDraft[], alongside: RawBuilder<unknown>[] = []): Promise<void> {
     for (const e of entries) {
       const problem = checkBalanced(e.lines);
       if (problem) throw new Error(`unbalanced entry ${e.kind}: ${problem}`);
     }
-    await postEntries(tx, entries, this.clock.now());
+    await postEntries(tx, entries, this.clock.now(), alongside);
   }
 
-  /** Builds and posts one credit entry per item, each with its lot. */
-  async credit(tx: Tx, clubId: string, credits: Credit[]): Promise<EntryDraft[]> {
+  /**
+   * Builds and posts one credit entry per item, each with its lot. `alongside`: the caller's
+   * independent writes, run in the same statement (store.postEntries), even with no credit.
+   */
+  async credit(tx: Tx, clubId: string, credits: Credit[], alongside: RawBuilder<unknown>[] = []): Promise<EntryDraft[]> {
     const entries = credits
       .filter((c) => c.amount > 0)
       .map((c): EntryDraft => {
@@ -123,7 +126,7 @@ export class LedgerService {
           lots: [lot],
         };
       });
-    if (entries.length) await this.post(tx, entries);
+    await this.post(tx, entries, alongside);
     return entries;
   }
 

@@ -3,8 +3,8 @@
  * then that member's lots. Balances and lines change only through postEntries (and
  * debitMany's balance update followed by writeEntries), in the caller's transaction.
  */
-import { sql } from 'kysely';
-import type { Executor } from '../../platform/db.js';
+import { sql, type RawBuilder } from 'kysely';
+import { asCtes, runWrites, type Executor } from '../../platform/db.js';
 import { type Allocation, type EntryDraft, type OpenLot, type Unit } from './domain.js';
 
 const key = (memberId: string, unit: string) => `${memberId}\u0000${unit}`;
@@ -61,10 +61,18 @@ export async function writeEntries(tx: Executor, entries: EntryDraft[], balanceA
  * only when the rest of the post is written with them, so they are held for less of the
  * transaction (concurrent batches of overlapping members waited on each other's locks).
  * Returns each touched account's final balance; throws if one was not written.
+ *
+ * `alongside`: the caller's other writes of the same moment (independent INSERT/UPDATE
+ * statements, see asCtes) ride on this statement — the earn path's activity counters and
+ * outbox messages, so that every row concurrent writers of a member queue on is written in
+ * one statement, and the transaction holds those locks only from here to its commit.
  */
-export async function postEntries(tx: Executor, entries: EntryDraft[], now: Date): Promise<Map<string, number>> {
+export async function postEntries(tx: Executor, entries: EntryDraft[], now: Date, alongside: RawBuilder<unknown>[] = []): Promise<Map<string, number>> {
   const finals = new Map<string, number>();
-  if (entries.length === 0) return finals;
+  if (entries.length === 0) {
+    await runWrites(tx, alongside);
+    return finals;
+  }
   const clubId = entries[0]!.clubId;
   const perAccount = new Map<string, { memberId: string; unit: string; total: number }>();
   for (const e of entries)
@@ -106,7 +114,7 @@ export async function postEntries(tx: Executor, entries: EntryDraft[], now: Date
       from rows from (jsonb_to_recordset(${JSON.stringify(ls)}::jsonb) as (entry text, no int, account text, member text, unit text, amount bigint))
            with ordinality as x(entry, no, account, member, unit, amount, seq)
       left join fin f on f.member_id = x.member and f.unit = x.unit
-    ), lt as (${insertLots(clubId, ts, now)})
+    ), lt as (${insertLots(clubId, ts, now)})${alongside.length ? sql`, ${asCtes(alongside)}` : sql``}
     select member_id, unit, balance from fin`.execute(tx);
   for (const r of rows.rows) finals.set(key(r.member_id, r.unit), Number(r.balance));
   for (const k of perAccount.keys()) if (!finals.has(k)) throw new Error(`balance row ${k} was not returned`);

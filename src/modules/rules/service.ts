@@ -70,6 +70,7 @@ import {
   upsertEventType,
   usageKey,
   writeActivity,
+  activityWrites,
   type CounterDelta,
   type DayDelta,
   type EventTypeRow,
@@ -580,9 +581,8 @@ export class RulesService {
       }
     }
     await addUsage(tx, club.id, [...usageDeltas.values()]);
-    const activity = () => writeActivity(tx, club.id, [...counterDeltas.values()], [...dayDeltas.values()]);
-    if (later) later(activity);
-    else await activity();
+    if (later) later(...activityWrites(club.id, [...counterDeltas.values()], [...dayDeltas.values()]));
+    else await writeActivity(tx, club.id, [...counterDeltas.values()], [...dayDeltas.values()]);
     if (tierChanges.size) await this.tiers.applyChanges(tx, club.id, [...tierChanges.values()].filter((c) => c.from !== c.to));
     return results;
   };

@@ -3,8 +3,8 @@
  * versions, and the per-batch state of the earn path (usage, counters, activity days) —
  * each of those read in one statement and written in one statement per batch.
  */
-import { sql } from 'kysely';
-import type { Executor } from '../../platform/db.js';
+import { sql, type RawBuilder } from 'kysely';
+import { runWrites, type Executor } from '../../platform/db.js';
 import type { Usage } from './domain.js';
 
 // ───────────────────────────── catalogue counter
@@ -184,23 +184,31 @@ export type CounterDelta = { memberId: string; name: string; value: number };
 
 /** Counters and activity days of a batch: one statement (two data-modifying CTEs). */
 export async function writeActivity(ex: Executor, clubId: string, counters: CounterDelta[], days: DayDelta[]): Promise<void> {
-  if (counters.length === 0 && days.length === 0) return;
+  await runWrites(ex, activityWrites(clubId, counters, days));
+}
+
+/**
+ * The upserts of writeActivity, for a caller that runs them later, riding on its own
+ * last statement (EarnFn's `later`). Rows in (member, name|day) order: the lock order of
+ * concurrent batches.
+ */
+export function activityWrites(clubId: string, counters: CounterDelta[], days: DayDelta[]): RawBuilder<unknown>[] {
+  const out: RawBuilder<unknown>[] = [];
   const c = [...counters].sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : a.name < b.name ? -1 : 1));
   const d = [...days].sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : a.day < b.day ? -1 : 1));
-  await sql`
-    with c as (
+  if (c.length)
+    out.push(sql`
       insert into member_counters (club_id, member_id, name, value)
       select ${clubId}, m, n, v from unnest(${c.map((x) => x.memberId)}::text[], ${c.map((x) => x.name)}::text[], ${c.map((x) => x.value)}::bigint[]) with ordinality as t(m, n, v, o)
       order by o
-      on conflict (club_id, member_id, name) do update set value = member_counters.value + excluded.value
-      returning 1
-    ), d as (
+      on conflict (club_id, member_id, name) do update set value = member_counters.value + excluded.value`);
+  if (d.length)
+    out.push(sql`
       insert into member_days (club_id, member_id, day, points, rials, events)
       select ${clubId}, m, day::date, p, r, e from unnest(${d.map((x) => x.memberId)}::text[], ${d.map((x) => x.day)}::text[], ${d.map((x) => x.points)}::bigint[], ${d.map((x) => x.rials)}::bigint[], ${d.map((x) => x.events)}::int[]) with ordinality as t(m, day, p, r, e, o)
       order by o
-      on conflict (club_id, member_id, day) do update set points = member_days.points + excluded.points, rials = member_days.rials + excluded.rials, events = member_days.events + excluded.events
-      returning 1
-    ) select (select count(*) from c) + (select count(*) from d) as n`.execute(ex);
+      on conflict (club_id, member_id, day) do update set points = member_days.points + excluded.points, rials = member_days.rials + excluded.rials, events = member_days.events + excluded.events`);
+  return out;
 }
 
 /** Points and rials per member over local days [fromDay, toDay]. */
