@@ -19,7 +19,7 @@ import { EventService, eventRoutes } from './modules/events/index.js';
 import { Notifier } from './modules/messaging/index.js';
 import { RewardService, rewardRoutes, burnsRefundHook } from './modules/rewards/index.js';
 import { WebhookSender } from './platform/webhooks.js';
-import { RulesService, ruleRoutes, activitySums, lastActiveDays, rulesRefundHook, reopenReferral, storedEvent, COUNTERS_FACT, COUNTERS_FACT_SQL } from './modules/rules/index.js';
+import { RulesService, ruleRoutes, activitySums, lastActiveDays, rulesRefundHook, reopenReferral, storedEvent, COUNTERS_FACT, COUNTERS_FACT_SQL, CATALOG_FACT, CATALOG_FACT_SQL } from './modules/rules/index.js';
 import { TierService, tierRoutes } from './modules/tiers/index.js';
 import { ReferralService, referralRoutes, referralRefundHook } from './modules/referrals/index.js';
 import { OccasionService, occasionRoutes } from './modules/occasions/index.js';
@@ -87,6 +87,7 @@ export function buildServices(deps: Omit<AppDeps, 'web'>): Services {
   const rules: RulesService = new RulesService(db, deps.clock, tiers, referrals);
   // The earn path reads a member's counters with the member (one round trip fewer per batch).
   members.addFact(COUNTERS_FACT, COUNTERS_FACT_SQL);
+  members.addFact(CATALOG_FACT, CATALOG_FACT_SQL);
   // Festivals (issue 5) wrap the rules: festival score for participants, counters, badges.
   const festivals = new FestivalService({
     db, clock: deps.clock, secrets: deps.secrets, clubs, members, ledger,

@@ -119,11 +119,12 @@ describeEngines('capped rules in a batch', (engine) => {
     // The counters come with the member look-up (a member fact); a caller that hands over
     // no member facts gets them read: the same counters, the same evaluation.
     const club = (await v.services.clubs.get(c.clubId))!;
-    const facts = await v.database.db.transaction().execute(async (tx) => (await v.services.members.resolveRefs(tx, c.clubId, [{ id: m }]))({ id: m })!);
-    expect(facts.extra?.counters).toMatchObject({ purchase: 4, purchase_rials: 400_000 });
     const condition = 'member.counters.purchase == 4 && member.counters.purchase_rials == 400000';
     const r2 = await owner('POST', '/api/v1/rules', { name: { fa: 'پس از چهار خرید' }, trigger: 'purchase', condition, effects: [{ type: 'award', unit: 'points', amount: '7' }] });
     expect(r2.status, r2.body).toBe(201);
+    // (Facts are read in the earn's own transaction, after the rule: they carry the catalogue version too.)
+    const facts = await v.database.db.transaction().execute(async (tx) => (await v.services.members.resolveRefs(tx, c.clubId, [{ id: m }]))({ id: m })!);
+    expect(facts.extra?.counters).toMatchObject({ purchase: 4, purchase_rials: 400_000 });
     const event = { id: 'evt_probe', eventId: 'probe', type: 'purchase', member: { id: m }, amountRials: 100_000, occurredAt: new Date(at) };
     const earn = (withFacts: boolean) =>
       v.database.db.transaction().execute(async (tx) => {

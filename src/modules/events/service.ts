@@ -72,8 +72,11 @@ export interface RefundContext {
 }
 export type RefundHook = (tx: Tx, r: RefundContext) => Promise<void>;
 
-/** Checks events before anything is written (event types, attribute schemas): null = fine. */
-export type ValidateFn = (tx: Tx, club: Club, inputs: EventInput[]) => Promise<({ code: string; detail: string } | null)[]>;
+/**
+ * Checks events before anything is written (event types, attribute schemas): null = fine.
+ * `members`: each event's member as resolved (null: not found), with the look-up's facts.
+ */
+export type ValidateFn = (tx: Tx, club: Club, inputs: EventInput[], members: (MemberFacts | null)[]) => Promise<({ code: string; detail: string } | null)[]>;
 
 export const baseRateEarn: EarnFn = async (_tx, inputs) =>
   inputs.map(({ club, event }) => {
@@ -240,9 +243,9 @@ export class EventService {
     const outcomes: EventOutcome[] = inputs.map((e) => ({ eventId: e.eventId, status: 'failed' }));
     const failWith = (i: number, code: string, detail?: string) => Object.assign(outcomes[i]!, { status: 'failed', code, ...(detail ? { detail } : {}) });
 
-    const invalid = this.validate ? await this.validate(tx, club, inputs) : null;
-    // Members, in one query.
+    // Members, in one query (it carries the facts the rules need, the catalogue version too).
     const resolve = await this.members.resolveRefs(tx, club.id, inputs.map((e) => e.member));
+    const invalid = this.validate ? await this.validate(tx, club, inputs, inputs.map((e) => resolve(e.member))) : null;
     // The same eventId twice in one batch: the later one follows the first's final outcome.
     const seen = new Map<string, { index: number; hash: string }>();
     const followers: { index: number; first: number; same: boolean }[] = [];

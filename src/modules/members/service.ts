@@ -19,6 +19,9 @@ export interface Actor {
 /** Masked view for the audit log: personal data never lands there in clear. */
 const auditView = (m: Member) => ({ ...m, mobile: m.mobileMasked, email: m.email ? '***' : null });
 
+/** A member fact's SQL: of the row (`members`), or of the club (a function of its id). */
+export type FactExpr = RawBuilder<unknown> | ((clubId: string) => RawBuilder<unknown>);
+
 export class MemberService {
   constructor(
     private readonly db: Db,
@@ -148,15 +151,17 @@ export class MemberService {
    * Resolves the members events name (by id, mobile or customer number) in one query, and
    * returns what the earn path needs of each (so the rules need not read them again).
    */
-  private readonly extraFacts: { name: string; expr: RawBuilder<unknown>; when?: (clubId: string) => boolean }[] = [];
+  private readonly extraFacts: { name: string; expr: FactExpr; when?: (clubId: string) => boolean }[] = [];
   /**
    * Another module adds a fact to the earn path's member look-up: one more column of that
    * statement (`expr`, which may refer to the row as `members`), so the earn path learns it
    * without a statement of its own. It arrives as `facts.extra[name]`; `when` may leave it
    * out for a club that has no use for it (then `extra[name]` is absent). (The festivals
    * module adds the festivals a member takes part in, while the club runs a festival.)
+   * A fact given as a function of the club id is one of the club, not of the member: an
+   * uncorrelated sub-select, which PostgreSQL runs once per statement (an InitPlan).
    */
-  addFact(name: string, expr: RawBuilder<unknown>, when?: (clubId: string) => boolean) {
+  addFact(name: string, expr: FactExpr, when?: (clubId: string) => boolean) {
     if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`fact name "${name}"`);
     this.extraFacts.push({ name, expr, ...(when ? { when } : {}) });
   }
@@ -178,7 +183,7 @@ export class MemberService {
       // One indexed look-up per kind present, joined by UNION ALL: an OR of the three made
       // PostgreSQL scan the club's every member (3.5 ms at 10,000 members, growing with the club).
       const extra = this.extraFacts.filter((f) => !f.when || f.when(clubId));
-      const cols = sql.join([...FACT_COLUMNS.map((c) => sql.ref(c)), ...extra.map((f) => sql`(${f.expr}) as ${sql.id(f.name)}`)]);
+      const cols = sql.join([...FACT_COLUMNS.map((c) => sql.ref(c)), ...extra.map((f) => sql`(${typeof f.expr === 'function' ? f.expr(clubId) : f.expr}) as ${sql.id(f.name)}`)]);
       const parts = [
         ids.size ? sql`select ${cols}, customer_no from members where club_id = ${clubId} and id = any(${[...ids]}::text[])` : null,
         mobiles.size ? sql`select ${cols}, customer_no from members where club_id = ${clubId} and mobile = any(${[...mobiles]}::text[])` : null,

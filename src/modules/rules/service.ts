@@ -64,6 +64,7 @@ import {
   lockUsage,
   readCounters,
   COUNTERS_FACT,
+  CATALOG_FACT,
   readUsage,
   ruleVersions,
   setRuleStatus,
@@ -166,10 +167,14 @@ export class RulesService {
   /** Bumps the club's catalogue version in the caller's transaction (tiers, referrals call it). */
   readonly bumpCatalog = (tx: Tx, clubId: string): Promise<void> => bumpCatalog(tx, clubId);
 
-  private async catalog(ex: Executor, clubId: string): Promise<Catalog> {
+  /**
+   * The club's catalogue, rebuilt when its version moved. `known`: the version as the
+   * caller read it in this transaction (the member look-up's CATALOG_FACT), saving the read.
+   */
+  private async catalog(ex: Executor, clubId: string, known?: number): Promise<Catalog> {
     const memo = this.perTx.get(ex);
     if (memo) return memo;
-    const version = await catalogVersion(ex, clubId);
+    const version = known ?? (await catalogVersion(ex, clubId));
     let cat = this.catalogs.get(clubId);
     if (!cat || cat.version !== version) {
       cat = await this.loadCatalog(ex, clubId, version);
@@ -262,8 +267,8 @@ export class RulesService {
    * The events module's validate hook: an event of an unknown type, or whose attributes
    * break its type's JSON schema, fails with 422 before anything is written.
    */
-  readonly validateEvents = async (tx: Tx, club: Club, inputs: EventInput[]): Promise<(EventValidation | null)[]> => {
-    const cat = await this.catalog(tx, club.id);
+  readonly validateEvents = async (tx: Tx, club: Club, inputs: EventInput[], members?: (MemberFacts | null)[]): Promise<(EventValidation | null)[]> => {
+    const cat = await this.catalog(tx, club.id, knownVersion(members ?? []));
     return inputs.map((e) => {
       const t = cat.eventTypes.get(e.type);
       if (!t || !t.active) {
@@ -375,7 +380,7 @@ export class RulesService {
     if (inputs.length === 0) return [];
     const club = inputs[0]!.club;
     const tz = club.timeZone;
-    const cat = await this.catalog(tx, club.id);
+    const cat = await this.catalog(tx, club.id, knownVersion(inputs.map((i) => i.member ?? null)));
     const ids = [...new Set(inputs.map((i) => i.memberId))];
     // The events module hands over the members it resolved; read only those it did not.
     const given = new Map<string, MemberFacts>();
@@ -777,3 +782,11 @@ function contextOf(f: MemberFacts, program: TierProgram | null, counters: Record
   };
 }
 
+/** The catalogue version the member look-up carried (CATALOG_FACT), if it did. */
+function knownVersion(members: (MemberFacts | null)[]): number | undefined {
+  for (const m of members) {
+    const v = m?.extra?.[CATALOG_FACT];
+    if (m?.extra && CATALOG_FACT in m.extra) return v === null || v === undefined ? 0 : Number(v);
+  }
+  return undefined;
+}

@@ -14,6 +14,14 @@ export async function catalogVersion(ex: Executor, clubId: string): Promise<numb
   return Number(r.rows[0]?.version ?? 0);
 }
 
+/**
+ * The member fact (members.addFact) of the club's catalogue version: the earn path's member
+ * look-up carries it (one sub-select per statement), so the catalogue check costs no
+ * statement of its own.
+ */
+export const CATALOG_FACT = 'catalog_version';
+export const CATALOG_FACT_SQL = (clubId: string) => sql`select version from rule_sets where club_id = ${clubId}`;
+
 export async function bumpCatalog(ex: Executor, clubId: string): Promise<void> {
   await sql`insert into rule_sets (club_id, version) values (${clubId}, 1)
     on conflict (club_id) do update set version = rule_sets.version + 1, updated_at = now()`.execute(ex);
