@@ -75,7 +75,10 @@ export function buildServices(deps: Omit<AppDeps, 'web'>): Services {
   const members = new MemberService(db, deps.secrets);
   const access = new AccessService(db, clubs, deps.sms, deps.clock, (clubId, mobile) => members.findOrEnrolByMobile(clubId, mobile));
   const ledger = new LedgerService(db, deps.clock, (tx, clubId, memberId) => members.exists(tx, clubId, memberId));
-  const events = new EventService(db, deps.clock, members, ledger);
+  // Group commit: one group transaction in flight per club on PGlite (its one connection
+  // would only queue a second, and groups grow while one commits), two on PostgreSQL (one
+  // group's SQL runs while the next is built and sent: see docs/ARCHITECTURE.md).
+  const events = new EventService(db, deps.clock, members, ledger, undefined, { maxBatch: 200, maxInflight: 4, maxInflightPerGroup: deps.database.engine === 'postgres' ? 2 : 1 });
   const notifier = new Notifier(db, clubs, deps.sms);
   const webhooks = new WebhookSender(db, deps.secrets, deps.clock);
   const rewards = new RewardService({ db, clock: deps.clock, secrets: deps.secrets, sms: deps.sms, clubs, members, ledger, webhooks });
