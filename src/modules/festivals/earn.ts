@@ -12,8 +12,10 @@
  *    the rest are dropped: a non-participant, an event outside the window or a festival of
  *    another club never earns festival score. Who takes part comes with the member (the
  *    member look-up carries the festivals they joined: FestivalService adds that fact), so
- *    this is one plain insert, and nothing at all when nobody in the batch takes part;
- *    members read without it are probed in SQL (store.ts enqueueScores).
+ *    this is one plain insert — riding on the ledger's statement when the caller gives a
+ *    `later` (the events service does), so no round trip of its own — and nothing at all
+ *    when nobody in the batch takes part; members read without it are probed in SQL
+ *    (store.ts enqueueScores).
  *
  * The queued score reaches the ledger (`festival:<id>` entries) and the standings behind the
  * earn path, in batches (service.ts applyQueued: the worker, any read of standings, ranks,
@@ -23,7 +25,7 @@
 import type { Tx } from '../../platform/db.js';
 import type { Award, EarnFn } from '../events/index.js';
 import { categoryDelta, festivalIdOfUnit, indicatorScore, inWindow, type Category, type Indicator } from './domain.js';
-import { enqueueScores, insertQueued, INDICATOR_MEMO, type QueuedScore } from './store.js';
+import { enqueueScores, insertQueued, queuedInsert, INDICATOR_MEMO, type QueuedScore } from './store.js';
 
 /** The member fact (members.addFact) that lists the festivals a member takes part in. */
 export const JOINED_FESTIVALS = 'festivals';
@@ -101,7 +103,9 @@ export function composeFestivalEarn(inner: EarnFn, source: FestivalSource): Earn
         if (joined === undefined) unknown.push(r);
         else if (joined.includes(r.festivalId)) known.push(r);
       }
-      await insertQueued(tx, clubId, known);
+      // Known participants' rows ride on the ledger's statement when the caller runs one.
+      if (later && known.length) later(queuedInsert(clubId, known));
+      else await insertQueued(tx, clubId, known);
       await enqueueScores(tx, clubId, unknown);
     }
     return inputs.map((_, k) => (awards[k] ?? []).filter((a) => !isFestivalAward(a)));

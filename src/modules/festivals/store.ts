@@ -1,5 +1,5 @@
 /** The festivals module's SQL. Every query filters by club_id. */
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Executor, Tx } from '../../platform/db.js';
 import { formatJalali } from '../../platform/jalali.js';
 import {
@@ -350,12 +350,17 @@ export async function enqueueScores(tx: Tx, clubId: string, rows: QueuedScore[])
  */
 export async function insertQueued(tx: Tx, clubId: string, rows: QueuedScore[]): Promise<void> {
   if (!rows.length) return;
-  await sql`
+  await queuedInsert(clubId, rows).execute(tx);
+}
+
+/** insertQueued's statement, for the earn path to run later, riding on the ledger's (EarnFn `later`). `rows` not empty. */
+export function queuedInsert(clubId: string, rows: QueuedScore[]): RawBuilder<unknown> {
+  return sql`
     insert into festival_score_queue (club_id, festival_id, member_id, event_id, occurred_at, score, detail)
     select ${clubId}, f, m, e, a, s, j
     from unnest(${rows.map((x) => x.festivalId)}::text[], ${rows.map((x) => x.memberId)}::text[], ${rows.map((x) => x.eventId)}::text[],
                 ${rows.map((x) => x.occurredAt.toISOString())}::timestamptz[], ${rows.map((x) => x.score)}::bigint[],
-                ${rows.map((x) => (x.detail ? JSON.stringify(x.detail) : null))}::jsonb[]) as x(f, m, e, a, s, j)`.execute(tx);
+                ${rows.map((x) => (x.detail ? JSON.stringify(x.detail) : null))}::jsonb[]) as x(f, m, e, a, s, j)`;
 }
 
 /** The member look-up's column of the festivals a member takes part in (members.addFact). */
