@@ -265,17 +265,18 @@ async function earnPath(database: Database, services: Services, EVENTS: number, 
   const own = { inner: 0, outer: 0, events: 0 };
   const ownBy: Record<'single' | 'batch', { inner: number; outer: number; events: number }> = { single: { inner: 0, outer: 0, events: 0 }, batch: { inner: 0, outer: 0, events: 0 } };
   let mode: 'single' | 'batch' = 'single';
-  const innerTimed: EarnFn = async (tx, inputs) => {
+  // (Both pass `later` on, as every wrapper must: the writes it takes ride on the ledger's statement.)
+  const innerTimed: EarnFn = async (tx, inputs, later) => {
     const t0 = performance.now();
-    const r = await rules(tx, inputs);
+    const r = await rules(tx, inputs, later);
     own.inner += ms(t0);
     ownBy[mode].inner += ms(t0);
     return r;
   };
   const festivalTimed = services.festivals.composeEarn(innerTimed);
-  const outerTimed: EarnFn = async (tx, inputs) => {
+  const outerTimed: EarnFn = async (tx, inputs, later) => {
     const t0 = performance.now();
-    const r = await festivalTimed(tx, inputs);
+    const r = await festivalTimed(tx, inputs, later);
     own.outer += ms(t0);
     own.events += inputs.length;
     ownBy[mode].outer += ms(t0);

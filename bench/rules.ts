@@ -191,12 +191,13 @@ export async function pathBench(database: Database, o: { events: number; batch: 
       const inner: EarnFn = n === -1 ? baseRateEarn : services.rules.earn;
       const acc = { us: 0, events: 0, statements: 0, batches: 0 };
       cpu.set(n, acc);
-      const earn: EarnFn = async (tx, inputs) => {
+      // `later` passed on, as the product's wrappers do: the counters ride on the ledger's statement.
+      const earn: EarnFn = async (tx, inputs, later) => {
         const c0 = process.cpuUsage();
         const s0 = counter.state.n;
         counter.state.on = true;
         try {
-          return await inner(tx, inputs);
+          return await inner(tx, inputs, later);
         } finally {
           counter.state.on = false;
           const c = process.cpuUsage(c0);
