@@ -56,7 +56,7 @@ logger.info(ready, 'vafa ready');
 // today what that history dates in the past.
 let worker: ReturnType<typeof startWorker> | null = null;
 const startJobs = () => {
-  if (!closing) worker = startWorker(database.db, systemClock, vafa.services, logger);
+  if (!closing) worker = startWorker(database.db, systemClock, vafa.services, logger, { jobsEveryMs: config.jobsEveryMs });
 };
 process.stdout.write(`
   وفا · Vafa is running (${database.engine}${database.engine === 'pglite' ? ` in ${path.join(config.dataDir, 'pglite')}` : ''}, ready in ${ready.readyMs} ms)

@@ -18,6 +18,8 @@ export interface Config {
   demoMembers: number;
   /** PostgreSQL: prepare repeated statements per connection (off behind a pooler that cannot keep them). */
   pgPreparedStatements: boolean;
+  /** How often the worker's scheduled jobs run (expiry, stale holds, occasions, due draws, tier reviews), ms. */
+  jobsEveryMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -33,6 +35,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: env.VAFA_DEMO !== '0',
     demoMembers: Math.max(1, Number(env.VAFA_DEMO_MEMBERS ?? 300) || 300),
     pgPreparedStatements: env.VAFA_PG_PREPARE !== '0',
+    jobsEveryMs: Math.max(1_000, Number(env.VAFA_JOBS_EVERY_MS ?? 30_000) || 30_000),
   };
 }
 

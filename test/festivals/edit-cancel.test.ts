@@ -200,4 +200,47 @@ describeEngines('festivals: edit, cancel, participants, draws', (engine) => {
     expect(pub.json).toMatchObject({ club: c.slug, clubName: { fa: 'باشگاه آزمون' }, festivalName: { fa: 'جشنوارهٔ آزمون' }, status: 'drawn' });
     await expectLedgerClean(v.database.db, c.clubId);
   });
+
+  test('the worker runs due draws on its own: the snapshot at the cut-off, the draw at its time, each once', async () => {
+    clock.set(DURING);
+    const c = await makeClub(v);
+    const f = await festival(v, c, {});
+    const members: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const m = await enrol(v, c, 40 + i);
+      expect((await call(v, 'POST', `/api/v1/festivals/${f.id}/participants`, c.apiKey, { memberId: m }, idem())).status).toBe(201);
+      await purchase(v, c, m, (i + 1) * 1_000_000);
+      members.push(m);
+    }
+    const created = await call(v, 'POST', `/api/v1/festivals/${f.id}/draws`, c.ownerToken, { title: { fa: 'قرعهٔ خودکار' }, cutoffAt: '2025-04-06T08:00:00Z', drawAt: '2025-04-07T08:00:00Z', winners: 2 }, idem());
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    const status = async () => (await call(v, 'GET', `/api/v1/public/draws/${created.json.id}`, null)).json;
+
+    // Before the cut-off the job leaves it alone.
+    await v.services.festivals.tick();
+    expect((await status()).status).toBe('scheduled');
+    // At the cut-off it freezes the entries; a purchase after that does not enter.
+    clock.set(new Date('2025-04-06T08:00:01Z'));
+    await v.services.festivals.tick();
+    const frozen = await call(v, 'GET', `/api/v1/draws/${created.json.id}`, c.ownerToken);
+    expect(frozen.json).toMatchObject({ status: 'snapshotted', entryCount: 3 });
+    const late = await enrol(v, c, 43);
+    expect((await call(v, 'POST', `/api/v1/festivals/${f.id}/participants`, c.apiKey, { memberId: late }, idem())).status).toBe(201);
+    await purchase(v, c, late, 5_000_000);
+    await v.services.festivals.tick();
+    expect((await status()).status).toBe('snapshotted');
+    // At its time it draws, once: later runs of the job and a run by hand change nothing.
+    clock.set(new Date('2025-04-07T08:00:01Z'));
+    expect((await v.services.festivals.tick()).draws).toBeGreaterThanOrEqual(1);
+    const drawn = await status();
+    expect(drawn.status).toBe('drawn');
+    expect(drawn.winners).toHaveLength(2);
+    expect(typeof drawn.seedHex).toBe('string');
+    await v.services.festivals.tick();
+    const byHand = await call(v, 'POST', `/api/v1/draws/${created.json.id}/run`, c.ownerToken, {});
+    expect(byHand.json.status).toBe('drawn');
+    const again = await status();
+    expect([again.seedHex, again.winners]).toEqual([drawn.seedHex, drawn.winners]);
+    await expectLedgerClean(v.database.db, c.clubId);
+  });
 });

@@ -239,7 +239,14 @@ describe.runIf(runnable)('web in Chromium', () => {
     await expect.poll(() => card.getByTestId('draw-commitment').innerText()).toBe(before.commitment);
     // Entries close: the "run" button enables itself at the cut-off; the operator confirms.
     const run = card.getByRole('button', { name: fa['draw.run'] });
-    await expect.poll(() => run.isEnabled(), { timeout: 10_000 }).toBe(true);
+    await expect
+      .poll(() => run.isEnabled(), { timeout: 10_000 })
+      .toBe(true)
+      .catch(async (e: unknown) => {
+        // Say what the page saw, so a failure here explains itself.
+        const seen = { cutoff: new Date(setup.cutoff).toISOString(), nodeNow: new Date().toISOString(), pageNow: await page.evaluate(() => new Date().toISOString()), title: await run.getAttribute('title'), card: await card.innerText(), api: await api(`/api/v1/public/draws/${setup.drawId}`) };
+        throw new Error(`"run" did not enable itself: ${JSON.stringify(seen)}`, { cause: e });
+      });
     await run.click();
     await page.getByRole('dialog').getByRole('button', { name: fa['draw.run'] }).click();
     await card.getByTestId('winners').waitFor();

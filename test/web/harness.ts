@@ -45,9 +45,12 @@ const tail = (s: string) => s.slice(-4000);
 
 export async function startServer(): Promise<Server> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vafa-web-'));
+  // The worker's scheduled jobs run once at start, then hourly: the operator runs the draws in
+  // these tests, and a job that ran a due draw first would take the button away (a CI flake).
+  // The jobs themselves are tested with their own clocks (test/festivals, test/ledger).
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', VAFA_DATA_DIR: dataDir, LOG_LEVEL: 'info', VAFA_DEMO: '1', VAFA_DEMO_MEMBERS: '60', NODE_ENV: 'test' },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', VAFA_DATA_DIR: dataDir, LOG_LEVEL: 'info', VAFA_DEMO: '1', VAFA_DEMO_MEMBERS: '60', NODE_ENV: 'test', VAFA_JOBS_EVERY_MS: '3600000' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const sms: { to: string; text: string; at: number }[] = [];

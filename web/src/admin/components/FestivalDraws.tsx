@@ -65,8 +65,22 @@ export function DrawCard({ draw, onChanged, festivalName }: { draw: Draw; onChan
   useEffect(() => {
     const wait = nextMoment - Date.now();
     if (!(wait > 0) || wait > 86_400_000) return;
-    const id = setTimeout(() => setNow(Date.now()), wait + 50);
-    return () => clearTimeout(id);
+    // One timer for the moment, and a once-a-second check in its last minute: a long timer can
+    // come late (a sleeping laptop, a throttled tab, a clock that moved), the check cannot.
+    let poll: ReturnType<typeof setInterval> | undefined;
+    const check = () => {
+      const t = Date.now();
+      if (t < nextMoment) return;
+      clearInterval(poll);
+      setNow(t);
+    };
+    const timer = setTimeout(check, wait + 50);
+    const lastMinute = setTimeout(() => (poll = setInterval(check, 1_000)), Math.max(0, wait - 60_000));
+    return () => {
+      clearTimeout(timer);
+      clearTimeout(lastMinute);
+      clearInterval(poll);
+    };
   }, [nextMoment]);
   const step = draw.status === 'scheduled' ? 1 : draw.status === 'snapshotted' ? 2 : 3;
   const due = draw.status === 'scheduled' ? now >= Date.parse(draw.cutoffAt) : draw.status === 'snapshotted' ? now >= Date.parse(draw.drawAt) : false;
