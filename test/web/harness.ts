@@ -3,7 +3,7 @@
  * port, the demo club seeded on first start) and Debian's Chromium through playwright-core.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,8 +35,20 @@ export function canRunBrowser(): boolean {
 }
 
 /** web/dist must exist for the server to serve /admin and /app; build it when missing. */
+/** Newest modification time (ms) of a file or of the files under a folder. */
+function newestMtime(p: string): number {
+  if (!existsSync(p)) return 0;
+  const st = statSync(p);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return readdirSync(p).reduce((max, name) => Math.max(max, newestMtime(path.join(p, name))), 0);
+}
+
+/** Builds the web bundle when it is missing or older than its sources: the tests never drive a stale UI. */
 export function ensureWebBuilt(): void {
-  if (existsSync(path.join(ROOT, 'web', 'dist', 'admin', 'index.html')) && existsSync(path.join(ROOT, 'web', 'dist', 'app', 'index.html'))) return;
+  const web = path.join(ROOT, 'web');
+  const built = Math.min(newestMtime(path.join(web, 'dist', 'admin', 'index.html')), newestMtime(path.join(web, 'dist', 'app', 'index.html')));
+  const sources = Math.max(...['src', 'admin', 'app', 'public', 'vite.config.ts', 'tsconfig.json'].map((f) => newestMtime(path.join(web, f))));
+  if (built > 0 && built >= sources) return;
   const r = spawnSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
   if (r.status !== 0) throw new Error('web build failed');
 }
