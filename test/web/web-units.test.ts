@@ -7,6 +7,7 @@ import { formatDateOnly, formatInstant, formatMoneyNumber, formatNumber } from '
 import { isoDateToJalali, jalaliToIsoDate, parseJalali, weekdaySaturdayFirst } from '../../web/src/shared/jalali.js';
 import { checkDraw, compareRefs } from '../../web/src/shared/drawVerify.js';
 import { smsParts } from '../../web/src/shared/sms.js';
+import { whenPassed } from '../../web/src/shared/moment.js';
 
 const load = (l: string) => JSON.parse(readFileSync(new URL(`../../web/src/locales/${l}.json`, import.meta.url), 'utf8')) as Record<string, string>;
 
@@ -156,5 +157,85 @@ describe('SMS parts', () => {
     expect(smsParts('س'.repeat(71)).parts).toBe(2);
     expect(smsParts('a'.repeat(160)).parts).toBe(1);
     expect(smsParts('a'.repeat(161)).parts).toBe(2);
+  });
+});
+
+describe('whenPassed (a draw card waiting for its cut-off)', () => {
+  /** A clock the test moves by hand; timers fire only when the test says so. */
+  function fakeClock(start: number) {
+    let now = start;
+    const timers = new Map<number, { fn: () => void; ms: number }>();
+    let next = 1;
+    return {
+      clock: {
+        now: () => now,
+        setTimeout: (fn: () => void, ms: number) => (timers.set(next, { fn, ms }), next++),
+        clearTimeout: (h: unknown) => void timers.delete(h as number),
+      },
+      set: (t: number) => void (now = t),
+      pending: () => [...timers.values()].map((t) => t.ms),
+      /** Fires every pending timer (whatever the clock says: a late or early timer). */
+      fire: () => {
+        const due = [...timers.entries()];
+        timers.clear();
+        for (const [, t] of due) t.fn();
+      },
+    };
+  }
+
+  it('reports at once when the moment has already passed (the cut-off went by before anyone looked)', () => {
+    const c = fakeClock(10_000);
+    const seen: number[] = [];
+    whenPassed(9_999, (n) => seen.push(n), c.clock);
+    expect(seen).toEqual([10_000]);
+    expect(c.pending()).toEqual([]);
+    whenPassed(10_000, (n) => seen.push(n), c.clock);
+    expect(seen).toEqual([10_000, 10_000]);
+  });
+
+  it('waits for the moment, and a timer that fires early waits again instead of giving up', () => {
+    const c = fakeClock(0);
+    const seen: number[] = [];
+    whenPassed(1_500, (n) => seen.push(n), c.clock);
+    expect(seen).toEqual([]);
+    expect(c.pending()).toEqual([1_520]);
+    c.set(1_400); // the timer came early (a clock that moved)
+    c.fire();
+    expect(seen).toEqual([]);
+    expect(c.pending()).toEqual([120]);
+    c.set(1_530);
+    c.fire();
+    expect(seen).toEqual([1_530]);
+    expect(c.pending()).toEqual([]);
+  });
+
+  it('cuts a long wait into steps, so a sleeping tab is late by one step at most', () => {
+    const c = fakeClock(0);
+    const seen: number[] = [];
+    whenPassed(3_600_000, (n) => seen.push(n), c.clock, 60_000);
+    expect(c.pending()).toEqual([60_000]);
+    c.set(4_000_000); // the laptop slept past the moment
+    c.fire();
+    expect(seen).toEqual([4_000_000]);
+  });
+
+  it('cancelling stops it, also between steps', () => {
+    const c = fakeClock(0);
+    const seen: number[] = [];
+    const cancel = whenPassed(1_000, (n) => seen.push(n), c.clock);
+    const fireLater = [...c.pending()];
+    cancel();
+    expect(c.pending()).toEqual([]);
+    c.set(2_000);
+    c.fire();
+    expect(seen).toEqual([]);
+    expect(fireLater).toEqual([1_020]);
+  });
+
+  it('treats an unknown moment (NaN) as passed', () => {
+    const c = fakeClock(5);
+    const seen: number[] = [];
+    whenPassed(Number.NaN, (n) => seen.push(n), c.clock);
+    expect(seen).toEqual([5]);
   });
 });

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { whenPassed } from './moment';
 import type { Page } from './types';
 
 export type Query<T> = {
@@ -62,4 +63,18 @@ export function useCursorPages<T>(baseKey: string, load: (cursor: string | null,
     prev: () => setStack((s) => (s.length > 1 ? s.slice(0, -1) : s)),
     first: () => setStack([null]),
   };
+}
+
+/**
+ * Whether the wall clock has reached `at` (ms since the epoch; NaN counts as passed), turning
+ * true by itself when it does. The moment is checked again when the effect runs, not only when
+ * the component first rendered: on a busy page the cut-off can pass between the two.
+ */
+export function useMomentPassed(at: number): boolean {
+  const [passed, setPassed] = useState(() => !(at > Date.now()));
+  useEffect(() => {
+    setPassed(!(at > Date.now()));
+    return whenPassed(at, () => setPassed(true));
+  }, [at]);
+  return passed;
 }

@@ -1,10 +1,10 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { ActionIcon, Alert, Badge, Button, Card, CopyButton, Divider, Group, Modal, SegmentedControl, SimpleGrid, Stack, Stepper, Switch, Table, Text, TextInput, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { confirmAction } from '../../shared/confirm';
 import { normalizeDigits } from '../../shared/digits';
 import { DrawStatusBadge, HashText, RefText, chanceRuleText, prizeRanks, proofPath, publicJsonPath } from '../../shared/festival';
-import { useQuery } from '../../shared/hooks';
+import { useMomentPassed, useQuery } from '../../shared/hooks';
 import { isolate, useI18n } from '../../shared/i18n';
 import { IconCheck, IconCopy, IconDownload, IconExternal, IconLock, IconPlay, IconPlus, IconTicket, IconTrash } from '../../shared/icons';
 import { JalaliDateInput } from '../../shared/JalaliDateInput';
@@ -59,31 +59,11 @@ export function DrawCard({ draw, onChanged, festivalName }: { draw: Draw; onChan
   const { client, can } = useAdmin();
   const [busy, setBusy] = useState(false);
   const detail = useQuery<DrawDetail | null>(draw.status === 'drawn' ? `draw|${draw.id}|${draw.drawnAt}` : null, (signal) => client.get<DrawDetail>(`/api/v1/draws/${draw.id}`, signal));
-  // Re-render when the cut-off (or the draw time) passes, so "Run" enables itself on time.
-  const [now, setNow] = useState(() => Date.now());
+  // "Run" enables itself when the cut-off (or the draw time) passes.
   const nextMoment = draw.status === 'scheduled' ? Date.parse(draw.cutoffAt) : draw.status === 'snapshotted' ? Date.parse(draw.drawAt) : NaN;
-  useEffect(() => {
-    const wait = nextMoment - Date.now();
-    if (!(wait > 0) || wait > 86_400_000) return;
-    // One timer for the moment, and a once-a-second check in its last minute: a long timer can
-    // come late (a sleeping laptop, a throttled tab, a clock that moved), the check cannot.
-    let poll: ReturnType<typeof setInterval> | undefined;
-    const check = () => {
-      const t = Date.now();
-      if (t < nextMoment) return;
-      clearInterval(poll);
-      setNow(t);
-    };
-    const timer = setTimeout(check, wait + 50);
-    const lastMinute = setTimeout(() => (poll = setInterval(check, 1_000)), Math.max(0, wait - 60_000));
-    return () => {
-      clearTimeout(timer);
-      clearTimeout(lastMinute);
-      clearInterval(poll);
-    };
-  }, [nextMoment]);
+  const momentPassed = useMomentPassed(nextMoment);
   const step = draw.status === 'scheduled' ? 1 : draw.status === 'snapshotted' ? 2 : 3;
-  const due = draw.status === 'scheduled' ? now >= Date.parse(draw.cutoffAt) : draw.status === 'snapshotted' ? now >= Date.parse(draw.drawAt) : false;
+  const due = (draw.status === 'scheduled' || draw.status === 'snapshotted') && momentPassed;
   const waitText = draw.status === 'scheduled' ? t('draw.waitCutoff', { at: f.date(draw.cutoffAt, 'dateTime') }) : t('draw.waitDrawAt', { at: f.date(draw.drawAt, 'dateTime') });
   const proofUrl = `${window.location.origin}${proofPath(draw.id)}`;
 
