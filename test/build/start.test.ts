@@ -73,7 +73,7 @@ describeEngines('npm start (the bundle)', (engine) => {
   it('serves API and web from the bundle, migrations applied, and stops cleanly on SIGTERM', async () => {
     expect(startArgs().join(' ')).toContain('scripts/start.mjs');
     const env = { PORT: '0', HOST: '127.0.0.1', VAFA_DEMO: '0', LOG_LEVEL: 'warn', VAFA_DATA_DIR: dataDir, DATABASE_URL: databaseUrl ?? '', VAFA_FROM_SOURCE: '' };
-    const seen: { readyz?: number; openapi?: number; admin?: number; adminHtml?: string; migrations?: number } = {};
+    const seen: { readyz?: number; openapi?: number; admin?: number; adminHtml?: string; docs?: number; docsHtml?: string; docsScript?: number; migrations?: number } = {};
     let probing = false;
     const r = await run(startArgs(), env, (out, kill) => {
       const url = /Operator console\s+(http:\/\/\S+)\/admin/.exec(out)?.[1];
@@ -83,6 +83,12 @@ describeEngines('npm start (the bundle)', (engine) => {
         try {
           seen.readyz = (await fetch(`${url}/readyz`)).status;
           seen.openapi = (await fetch(`${url}/openapi.json`)).status;
+          // The browsable API reference: its page, and the script it loads, from the bundle.
+          const d = await fetch(`${url}/docs`);
+          seen.docs = d.status;
+          seen.docsHtml = await d.text();
+          const script = /<script[^>]+src="([^"]+\.js)"/.exec(seen.docsHtml)?.[1];
+          if (script) seen.docsScript = (await fetch(new URL(script, d.url))).status;
           const a = await fetch(`${url}/admin`);
           seen.admin = a.status;
           seen.adminHtml = await a.text();
@@ -95,6 +101,9 @@ describeEngines('npm start (the bundle)', (engine) => {
     expect(r.stdout).toMatch(new RegExp(`Vafa is running \\(${engine}`));
     expect(seen.readyz).toBe(200);
     expect(seen.openapi).toBe(200);
+    expect(seen.docs).toBe(200);
+    expect(seen.docsHtml).toContain('/openapi.json');
+    expect(seen.docsScript).toBe(200);
     if (existsSync(path.join(ROOT, 'web/dist/admin/index.html'))) {
       expect(seen.admin).toBe(200);
       expect(seen.adminHtml).toMatch(/<html/);
