@@ -2,12 +2,13 @@
  * Browser-test harness: the real server as a child process (PGlite in a temp folder, a free
  * port, the demo club seeded on first start) and Debian's Chromium through playwright-core.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { ensureWebBuilt as buildWebIfStale } from '../../scripts/web-build.mjs';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -36,21 +37,10 @@ export function canRunBrowser(): boolean {
 
 /** web/dist must exist for the server to serve /admin and /app; build it when missing. */
 /** Newest modification time (ms) of a file or of the files under a folder. */
-function newestMtime(p: string): number {
-  if (!existsSync(p)) return 0;
-  const st = statSync(p);
-  if (!st.isDirectory()) return st.mtimeMs;
-  return readdirSync(p).reduce((max, name) => Math.max(max, newestMtime(path.join(p, name))), 0);
-}
-
 /** Builds the web bundle when it is missing or older than its sources: the tests never drive a stale UI. */
 export function ensureWebBuilt(): void {
-  const web = path.join(ROOT, 'web');
-  const built = Math.min(newestMtime(path.join(web, 'dist', 'admin', 'index.html')), newestMtime(path.join(web, 'dist', 'app', 'index.html')));
-  const sources = Math.max(...['src', 'admin', 'app', 'public', 'vite.config.ts', 'tsconfig.json'].map((f) => newestMtime(path.join(web, f))));
-  if (built > 0 && built >= sources) return;
-  const r = spawnSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('web build failed');
+  const r = buildWebIfStale();
+  if (r.why && !r.built) throw new Error(`web/dist cannot be built: ${r.why}`);
 }
 
 const tail = (s: string) => s.slice(-4000);
