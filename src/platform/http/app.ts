@@ -4,7 +4,6 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
-import scalar from '@scalar/fastify-api-reference';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -194,7 +193,7 @@ export async function createHttp(deps: HttpDeps): Promise<App> {
     return deps.metrics.metrics();
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  await app.register(scalar, { routePrefix: '/docs', configuration: { url: '/openapi.json', title: 'Vafa API' } });
+  docsRoutes(app);
 
   return app;
 }
@@ -238,3 +237,34 @@ export function idempotencyClaim(req: FastifyRequest, bodyHash?: string): { key:
   if (bodyHash !== undefined) return { key, requestHash: sha256(`${req.method} ${req.routeOptions.url} ${hashJson(req.params ?? null)} ${bodyHash}`) };
   return { key, requestHash: hashJson({ m: req.method, p: req.routeOptions.url, params: req.params, body: req.body ?? null }) };
 }
+
+/**
+ * The browsable API reference at /docs, loaded on its first request. Importing
+ * @scalar/fastify-api-reference costs ~220 ms and ~16 MB (its OpenAPI parser, and the 3.5 MB
+ * script it reads at registration), which every start paid for a page people open rarely. Its
+ * plugin runs, unchanged, in a small Fastify instance of its own, built on the first request;
+ * this app passes /docs and /docs/* through to it with inject().
+ */
+function docsRoutes(app: FastifyInstance): void {
+  let inner: Promise<FastifyInstance> | null = null;
+  const load = () =>
+    (inner ??= (async () => {
+      const { default: scalar } = await import('@scalar/fastify-api-reference');
+      const docs = Fastify({ logger: false });
+      await docs.register(scalar, { routePrefix: '/docs', configuration: { url: '/openapi.json', title: 'Vafa API' } });
+      await docs.ready();
+      return docs;
+    })().catch((e: unknown) => {
+      inner = null; // the next request tries again
+      throw e;
+    }));
+  const passOn = async (req: FastifyRequest, reply: FastifyReply) => {
+    const res = await (await load()).inject({ method: 'GET', url: req.url, headers: { host: req.headers.host ?? 'localhost' } });
+    for (const [name, value] of Object.entries(res.headers)) if (value !== undefined && !HOP_HEADERS.has(name)) reply.header(name, value);
+    return reply.code(res.statusCode).send(res.rawPayload);
+  };
+  app.get('/docs', { schema: { hide: true } }, passOn);
+  app.get('/docs/*', { schema: { hide: true } }, passOn);
+}
+
+const HOP_HEADERS = new Set(['content-length', 'connection', 'date', 'transfer-encoding', 'keep-alive']);
