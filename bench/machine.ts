@@ -3,7 +3,7 @@
  * so each scenario can say where its CPU went (server, PostgreSQL, load generator, other).
  * Linux only; elsewhere the CPU figures are null.
  */
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import os from 'node:os';
@@ -169,4 +169,33 @@ export function fsyncRate(dir: string): { fdatasyncPerSec: number; openDatasyncP
   const fd = /fdatasync\s+([\d.]+) ops\/sec/.exec(one);
   const od = /open_datasync\s+([\d.]+) ops\/sec/.exec(one);
   return fd ? { fdatasyncPerSec: Math.round(Number(fd[1])), openDatasyncPerSec: od ? Math.round(Number(od[1])) : null, tool } : null;
+}
+
+/**
+ * The tail of the disk's flush latency: one 8 kB write + fdatasync after another for `ms`.
+ * A durable commit waits for one such flush, and PostgreSQL flushes its WAL one at a time,
+ * so a single slow flush holds every commit behind it: the p99 of an open-loop step is
+ * decided by whether one of these lands in it (session 8: 178 ms on this VM's disk, while the
+ * median flush took 0.13 ms).
+ */
+export function fsyncTail(dir: string, ms: number): { flushes: number; p50Ms: number; p999Ms: number; maxMs: number; over50Ms: number } {
+  const file = path.join(dir, `vafa-bench-fsync-tail-${process.pid}.bin`);
+  const fd = openSync(file, 'w');
+  const buf = Buffer.alloc(8192, 1);
+  const lat: number[] = [];
+  try {
+    const t0 = performance.now();
+    while (performance.now() - t0 < ms) {
+      const a = performance.now();
+      writeSync(fd, buf, 0, buf.length, 0);
+      fdatasyncSync(fd);
+      lat.push(performance.now() - a);
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(file, { force: true });
+  }
+  lat.sort((a, b) => a - b);
+  const at = (q: number) => Math.round(lat[Math.min(lat.length - 1, Math.floor(lat.length * q))]! * 100) / 100;
+  return { flushes: lat.length, p50Ms: at(0.5), p999Ms: at(0.999), maxMs: Math.round(lat.at(-1)! * 10) / 10, over50Ms: lat.filter((x) => x > 50).length };
 }

@@ -24,7 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { closedLoop, drain, openLoop, purchases, type LoadResult, type Target as HttpTarget } from './load.js';
-import { backgroundLoad, cpuSnapshot, cpuUse, fsyncRate, machineInfo } from './machine.js';
+import { backgroundLoad, cpuSnapshot, cpuUse, fsyncRate, fsyncTail, machineInfo } from './machine.js';
 import { backendPids, createDatabase, dbCounters, dropDatabases, outboxBacklog, pgAvailable, serverInfo, type PgServerInfo } from './pgadmin.js';
 import { openEngine, seed } from './seed.js';
 import { ROOT, startServer, stopAllServers, type RunningServer } from './server.js';
@@ -503,8 +503,11 @@ async function main() {
   }
   const background = await backgroundLoad(1000);
   const fsync = o.quick ? null : fsyncRate(os.tmpdir());
+  const flushTail = o.quick ? null : fsyncTail(os.tmpdir(), 20_000);
   log(`vafa bench ${o.quick ? '(quick) ' : ''}— ${started.toISOString()} — ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryMb} MB, node ${machine.node}`);
   if (fsync) log(`disk flush rate (pg_test_fsync, one 8 kB write): fdatasync ${fsync.fdatasyncPerSec}/s — the ceiling of one durable commit at a time`);
+  if (flushTail)
+    log(`disk flush latency over 20 s (${flushTail.flushes.toLocaleString('en-US')} flushes of 8 kB): p50 ${flushTail.p50Ms} ms, p99.9 ${flushTail.p999Ms} ms, max ${flushTail.maxMs} ms, ${flushTail.over50Ms} over 50 ms${flushTail.maxMs > 30 ? ' — a flush that slow stalls every durable commit behind it, and alone can decide a p99' : ''}`);
   log(`background load before the run: ${background?.toFixed(2) ?? '?'} cores busy (loadavg ${machine.loadavg.join(' ')})${background !== null && background > 0.3 ? '  ⚠ other work on this machine will skew the figures' : ''}`);
 
   /** Between sections: until the work the previous one left behind (PostgreSQL's checkpoint,
@@ -648,7 +651,7 @@ async function main() {
     mode: o.quick ? 'quick' : 'full',
     note: process.env.VAFA_BENCH_NOTE ?? null,
     options: { ...o, has: undefined, only: o.only ? [...o.only] : null },
-    machine: { ...machine, backgroundCoresBusy: background, fsync },
+    machine: { ...machine, backgroundCoresBusy: background, fsync, flushTail },
     versions: {
       vafaCommit: headCommit(),
       node: process.version,
