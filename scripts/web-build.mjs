@@ -2,7 +2,7 @@
  * The web bundle (web/dist: the operator console and the member app) against its sources.
  * `npm install` builds it (prepare); `npm start` and the browser tests call `ensureWebBuilt()`
  * so that a checkout that moved on (git pull, an edit) never serves a stale console: when any
- * web source is newer than the bundle, vite builds it again (~30 s), or, without vite (a
+ * web source is newer than the bundle, vite builds it again (2.7 s here), or, without vite (a
  * production install), the old bundle is served with a warning.
  */
 import { spawnSync } from 'node:child_process';
