@@ -128,6 +128,12 @@ export interface LoadResult {
   latencyMs: LatencySummary;
   /** time a request waited for a free connection (open loop) */
   queueWaitMs?: LatencySummary;
+  /**
+   * Open loop: the longest time during which requests were in flight and none was answered.
+   * At a steady rate answers come every few ms; a pause of 100+ ms is a stall (session 8:
+   * one slow disk flush holds every durable commit behind it) and alone can decide the p99.
+   */
+  longestPauseMs?: number;
 }
 
 function tally(status: number, counts: Record<string, number>) {
@@ -158,6 +164,7 @@ export async function openLoop(o: OpenLoopOptions): Promise<LoadResult> {
   const counts: Record<string, number> = {};
   const errorSamples: string[] = [];
   let ok = 0, errors = 0, late = 0, dropped = 0, eventsOk = 0, inFlight = 0, lastDone = 0, sent = 0;
+  let busySince = 0, longestPause = 0;
   const pending = new Set<number>();
   const start = performance.now() + 20;
   let i = 0;
@@ -173,12 +180,14 @@ export async function openLoop(o: OpenLoopOptions): Promise<LoadResult> {
           continue;
         }
         const req = o.make(idx);
+        if (inFlight === 0) busySince = performance.now();
         inFlight++;
         sent++;
         pending.add(due);
         void send(agent, o.target, req, false).then((r) => {
           inFlight--;
           pending.delete(due);
+          longestPause = Math.max(longestPause, r.doneAt - Math.max(lastDone, busySince));
           lastDone = r.doneAt;
           lat.push(r.doneAt - due);
           const w = (r.socketAt || r.doneAt) - due;
@@ -228,6 +237,7 @@ export async function openLoop(o: OpenLoopOptions): Promise<LoadResult> {
     requestsPerSec: Math.round((ok / elapsed) * 1000),
     latencyMs: summarise(lat),
     queueWaitMs: summarise(wait),
+    longestPauseMs: Math.round(longestPause),
   };
 }
 

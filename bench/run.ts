@@ -199,7 +199,8 @@ async function measure(ctx: Ctx, scenario: ScenarioResult['scenario'], name: str
       `  late ${l.late} dropped ${l.dropped} timeouts ${l.timeouts} errors ${l.errors}  RSS ${r.peakRssMb} MB` +
       `  cpu srv ${cpu.serverCores?.toFixed(2) ?? '–'} pg ${cpu.postgresCores?.toFixed(2) ?? '–'} gen ${cpu.generatorCores.toFixed(2)} other ${cpu.otherCores?.toFixed(2) ?? '–'}` +
       (r.walBytesPerEvent !== null ? `  WAL ${r.walBytesPerEvent} B/ev (cluster-wide)` : '') +
-      (r.commitsPerEvent !== null ? `  ${r.commitsPerEvent} commits/ev` : ''),
+      (r.commitsPerEvent !== null ? `  ${r.commitsPerEvent} commits/ev` : '') +
+      (l.longestPauseMs !== undefined ? `  longest pause between answers ${l.longestPauseMs} ms` : ''),
   );
   for (const e of l.errorSamples.slice(0, 2)) log(`      error sample: ${e}`);
   if (r.sql) log(`      SQL: ${r.sql.statementsPerEvent} statements per event; the database was busy ${Math.round(r.sql.dbBusyShare * 100)} % of the time (≥ 1 statement in flight)`);
